@@ -1,0 +1,18 @@
+"""`bibbla`: one command line for every step of the pipeline."""
+
+import typer
+
+from operational.entrypoints import cli as lending
+
+app = typer.Typer(
+    help="bibbla: the equal-library-service warehouse for Bergslagsbibblan.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(lending.db_app, name="db")
+app.add_typer(lending.token_app, name="token")
+app.add_typer(lending.circulation_app, name="circulation")
+app.command("serve")(lending.serve)
+
+if __name__ == "__main__":
+    app()

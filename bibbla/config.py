@@ -1,0 +1,79 @@
+"""The project's one configuration object, read from `BIBBLA_*` environment variables.
+
+Every step (lending core, ingestion, orchestration, the CLI) takes its paths and URLs from
+here, so none is hard-coded twice. `.env.example` documents each variable.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Configuration of every bibbla step. Relative paths are relative to the project root."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BIBBLA_",
+        env_file=PROJECT_ROOT / ".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    env: Literal["dev", "demo", "test", "production"] = Field(
+        default="dev", description="Where this runs; `demo` allows a generated pseudonym key."
+    )
+    data_dir: Path = Field(default=Path("data"), description="Root of all generated data.")
+    operational_db: str = Field(
+        default="",
+        description="SQLAlchemy URL of the lending core; default a SQLite file in data_dir.",
+    )
+    warehouse: Path = Field(default=Path(""), description="DuckDB warehouse file.")
+    reference_dir: Path = Field(
+        default=Path("reference"), description="Reference files edited by people."
+    )
+    test_postgres_url: str = Field(
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        description="Server the PostgreSQL tests use; they create and drop their own databases.",
+    )
+    require_postgres: bool = Field(
+        default=False,
+        description="Fail (instead of skip) the PostgreSQL tests when the server is unreachable.",
+    )
+    pseudonym_key: SecretStr | None = Field(
+        default=None, description="HMAC key that turns patron ids into pseudonyms."
+    )
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    timezone: str = Field(
+        default="Europe/Stockholm", description="Local time of the libraries (dates, van days)."
+    )
+
+    @field_validator("data_dir", "reference_dir", mode="after")
+    @classmethod
+    def _absolute(cls, path: Path) -> Path:
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+    @property
+    def operational_db_url(self) -> str:
+        if self.operational_db:
+            return self.operational_db
+        return f"sqlite:///{self.data_dir / 'operational.sqlite'}"
+
+    @property
+    def warehouse_path(self) -> Path:
+        if str(self.warehouse) in ("", "."):
+            return self.data_dir / "warehouse.duckdb"
+        return self.warehouse if self.warehouse.is_absolute() else PROJECT_ROOT / self.warehouse
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process (read once; tests clear the cache to change them)."""
+    return Settings()

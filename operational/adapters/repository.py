@@ -1,0 +1,253 @@
+"""Repositories: how the service layer finds and adds domain objects in one session.
+
+Every query a use case needs is a method here, so a different store (or a cache in front
+of this one) only has to implement these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from operational.adapters.tables import van_route
+from operational.domain import errors
+from operational.domain.access import ApiToken
+from operational.domain.model import (
+    ACTIVE_HOLD_STATUSES,
+    Branch,
+    CirculationRule,
+    Collection,
+    Hold,
+    HoldStatus,
+    Item,
+    ItemStatus,
+    Loan,
+    MediaType,
+    Membership,
+    Municipality,
+    Patron,
+    PatronCategory,
+    Title,
+    Transport,
+    TransportRoute,
+)
+from operational.domain.rules import Consortium
+
+
+def _found(entity, what: str, key):
+    if entity is None:
+        raise errors.NotFound(f"no {what} {key!r}")
+    return entity
+
+
+class Repository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, entity) -> None:
+        self.session.add(entity)
+
+    def _locked(self, cls, entity_id: int):
+        """Re-read a row under a write lock (SELECT ... FOR UPDATE; SQLite holds its
+        database write lock from BEGIN IMMEDIATE anyway)."""
+        return self.session.execute(
+            select(cls)
+            .where(cls.id == entity_id)
+            .with_for_update(of=cls)
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+
+
+class ReferenceRepository(Repository):
+    """Municipalities, membership, branches, routes, collections and circulation rules."""
+
+    def consortium(self) -> Consortium:
+        memberships = self.session.scalars(select(Membership)).all()
+        branches = self.session.scalars(select(Branch)).all()
+        routes = self.session.execute(select(van_route)).all()
+        direct = [r for r in routes if r.kind == TransportRoute.DIRECT]
+        hub_days = next((r.weekdays for r in routes if r.kind == TransportRoute.HUB), "135")
+        direct_days = direct[0].weekdays if direct else "12345"
+        direct = [(r.municipality_a, r.municipality_b) for r in direct]
+        return Consortium(memberships, branches, direct, hub_days, direct_days)
+
+    def municipality(self, code: str) -> Municipality | None:
+        return self.session.get(Municipality, code)
+
+    def municipalities(self) -> list[Municipality]:
+        return list(self.session.scalars(select(Municipality).order_by(Municipality.code)))
+
+    def branches(self) -> list[Branch]:
+        return list(self.session.scalars(select(Branch).order_by(Branch.code)))
+
+    def collection(self, code: str) -> Collection:
+        return _found(self.session.get(Collection, code), "collection", code)
+
+    def rule(self, media_type: MediaType, category: PatronCategory) -> CirculationRule:
+        return _found(
+            self.session.get(CirculationRule, (media_type, category)),
+            "circulation rule for",
+            f"{media_type}/{category}",
+        )
+
+    def memberships_of(self, municipality_code: str) -> list[Membership]:
+        return list(
+            self.session.scalars(
+                select(Membership)
+                .where(Membership.municipality_code == municipality_code)
+                .order_by(Membership.joined_on)
+            )
+        )
+
+
+class TitleRepository(Repository):
+    def get(self, title_id: int) -> Title:
+        return _found(self.session.get(Title, title_id), "title", title_id)
+
+    def lock(self, title_id: int) -> Title:
+        """Lock a title: every use case that changes the copies or the hold queue of a
+        title locks it first, which serialises them without deadlocks."""
+        return self._locked(Title, title_id)
+
+
+class ItemRepository(Repository):
+    def by_barcode(self, barcode: str) -> Item:
+        item = self.session.scalars(select(Item).where(Item.barcode == barcode)).one_or_none()
+        return _found(item, "item with barcode", barcode)
+
+    def barcode_taken(self, barcode: str) -> bool:
+        return self.session.scalar(select(func.count()).where(Item.barcode == barcode)) > 0
+
+    def lock(self, item_id: int) -> Item:
+        return self._locked(Item, item_id)
+
+    def available_copies(self, title_id: int) -> list[Item]:
+        return list(
+            self.session.scalars(
+                select(Item)
+                .where(Item.title_id == title_id, Item.status == ItemStatus.AVAILABLE)
+                .order_by(Item.id)
+            )
+        )
+
+
+class PatronRepository(Repository):
+    def by_card(self, card_number: str) -> Patron:
+        patron = self.session.scalars(
+            select(Patron).where(Patron.card_number == card_number)
+        ).one_or_none()
+        return _found(patron, "patron with card", card_number)
+
+    def card_taken(self, card_number: str) -> bool:
+        return (
+            self.session.scalar(select(func.count()).where(Patron.card_number == card_number)) > 0
+        )
+
+    def lock(self, patron_id: int) -> Patron:
+        return self._locked(Patron, patron_id)
+
+
+class LoanRepository(Repository):
+    def get(self, loan_id: int) -> Loan:
+        return _found(self.session.get(Loan, loan_id), "loan", loan_id)
+
+    def open_for_item(self, item_id: int) -> Loan | None:
+        return self.session.scalars(
+            select(Loan).where(Loan.item_id == item_id, Loan.returned_at.is_(None))
+        ).one_or_none()
+
+    def count_open(self, patron_id: int, media_type: MediaType) -> int:
+        return self.session.scalar(
+            select(func.count())
+            .select_from(Loan)
+            .join(Item, Loan.item_id == Item.id)
+            .join(Title, Item.title_id == Title.id)
+            .where(
+                Loan.patron_id == patron_id,
+                Loan.returned_at.is_(None),
+                Title.media_type == media_type,
+            )
+        )
+
+    def of_patron(self, patron_id: int, open_only: bool = False) -> list[Loan]:
+        query = select(Loan).where(Loan.patron_id == patron_id)
+        if open_only:
+            query = query.where(Loan.returned_at.is_(None))
+        return list(self.session.scalars(query.order_by(Loan.checked_out_at.desc(), Loan.id)))
+
+
+class HoldRepository(Repository):
+    def get(self, hold_id: int) -> Hold:
+        return _found(self.session.get(Hold, hold_id), "hold", hold_id)
+
+    def waiting_for_title(self, title_id: int) -> list[Hold]:
+        """The title's queue, oldest first."""
+        return list(
+            self.session.scalars(
+                select(Hold)
+                .where(Hold.title_id == title_id, Hold.status == HoldStatus.WAITING)
+                .order_by(Hold.placed_at, Hold.id)
+            )
+        )
+
+    def active_for(self, patron_id: int, title_id: int) -> Hold | None:
+        return self.session.scalars(
+            select(Hold).where(
+                Hold.patron_id == patron_id,
+                Hold.title_id == title_id,
+                Hold.status.in_(ACTIVE_HOLD_STATUSES),
+            )
+        ).first()
+
+    def ready_for_item(self, item_id: int) -> Hold | None:
+        return self.session.scalars(
+            select(Hold).where(Hold.item_id == item_id, Hold.status == HoldStatus.READY)
+        ).one_or_none()
+
+    def ready_expiring(self, now: datetime) -> list[Hold]:
+        return list(
+            self.session.scalars(
+                select(Hold)
+                .where(Hold.status == HoldStatus.READY, Hold.expires_at <= now)
+                .order_by(Hold.title_id, Hold.id)
+            )
+        )
+
+
+class TransportRepository(Repository):
+    def get(self, transport_id: int) -> Transport:
+        return _found(self.session.get(Transport, transport_id), "transport", transport_id)
+
+    def open(self) -> list[Transport]:
+        return list(
+            self.session.scalars(
+                select(Transport)
+                .where(Transport.received_at.is_(None), Transport.lost_at.is_(None))
+                .order_by(Transport.id)
+            )
+        )
+
+    def overdue(self, dispatched_before: datetime) -> list[Transport]:
+        return list(
+            self.session.scalars(
+                select(Transport)
+                .where(
+                    Transport.received_at.is_(None),
+                    Transport.lost_at.is_(None),
+                    Transport.dispatched_at <= dispatched_before,
+                )
+                .order_by(Transport.id)
+            )
+        )
+
+
+class TokenRepository(Repository):
+    def by_hash(self, token_hash: str) -> ApiToken | None:
+        return self.session.scalars(
+            select(ApiToken).where(ApiToken.token_hash == token_hash)
+        ).one_or_none()
+
+    def by_name(self, name: str) -> ApiToken | None:
+        return self.session.scalars(select(ApiToken).where(ApiToken.name == name)).one_or_none()

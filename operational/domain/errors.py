@@ -1,0 +1,53 @@
+"""Domain errors: a rule said no. Entrypoints turn each kind into its HTTP status."""
+
+
+class DomainError(Exception):
+    """A request that the lending rules refuse; the message says why."""
+
+
+class NotFound(DomainError):
+    """The named patron, item, title, branch, loan, hold or transport does not exist."""
+
+
+class InvalidRequest(DomainError):
+    """The request names things that exist but do not fit together (e.g. a hub as branch)."""
+
+
+class NotPermitted(DomainError):
+    """The patron's municipality may not use that branch or item on that date."""
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state of an item, loan, hold or transport."""
+
+
+class ItemNotAvailable(Conflict):
+    pass
+
+
+class ItemNotOnLoan(Conflict):
+    pass
+
+
+class LoanLimitReached(Conflict):
+    pass
+
+
+class NotRenewable(Conflict):
+    pass
+
+
+class HoldNotActive(Conflict):
+    pass
+
+
+class DuplicateHold(Conflict):
+    pass
+
+
+class TransportStateError(Conflict):
+    pass
+
+
+class AlreadyExists(Conflict):
+    """A card number, barcode or name that must be unique is taken."""

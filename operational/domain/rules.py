@@ -1,0 +1,125 @@
+"""The consortium's sharing rules: who may use which branch on a date, what moving an item
+costs, which copy fills a hold and which hold an arriving item is trapped for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from operational.domain import errors
+from operational.domain.model import (
+    Branch,
+    Hold,
+    HoldStatus,
+    Item,
+    Membership,
+    Patron,
+    TransportRoute,
+)
+
+# A ready hold waits this long on the hold shelf before it expires.
+PICKUP_WINDOW = timedelta(days=7)
+# A dispatched transport not received within this many days is lost (metrics.md).
+LOST_IN_TRANSIT_AFTER = timedelta(days=30)
+
+
+class Consortium:
+    """Membership timeline, branches and van routes, with the rules derived from them."""
+
+    def __init__(
+        self,
+        memberships: Iterable[Membership],
+        branches: Iterable[Branch],
+        direct_routes: Iterable[tuple[str, str]] = (),
+        hub_van_days: str = "135",
+        direct_van_days: str = "12345",
+    ):
+        self.memberships = list(memberships)
+        self.branches = {branch.code: branch for branch in branches}
+        self.direct_routes = {frozenset(pair) for pair in direct_routes}
+        self.hub_van_days = hub_van_days
+        self.direct_van_days = direct_van_days
+
+    def branch(self, code: str) -> Branch:
+        try:
+            return self.branches[code]
+        except KeyError:
+            raise errors.NotFound(f"no branch with code {code!r}") from None
+
+    def lending_branch(self, code: str) -> Branch:
+        branch = self.branch(code)
+        if not branch.lends:
+            raise errors.InvalidRequest(f"branch {code} is the transport hub; it lends nothing")
+        return branch
+
+    def is_member(self, municipality_code: str, day: date) -> bool:
+        return any(
+            m.municipality_code == municipality_code and m.covers(day) for m in self.memberships
+        )
+
+    def shares(self, municipality_a: str, municipality_b: str, day: date) -> bool:
+        """Whether the two municipalities' libraries are one system on that day."""
+        return municipality_a == municipality_b or (
+            self.is_member(municipality_a, day) and self.is_member(municipality_b, day)
+        )
+
+    def check_patron_may_use(self, patron: Patron, branch: Branch, day: date) -> None:
+        if not self.shares(patron.home_municipality_code, branch.municipality_code, day):
+            raise errors.NotPermitted(
+                f"patrons of municipality {patron.home_municipality_code} may not use branch "
+                f"{branch.code} (municipality {branch.municipality_code}) on {day}: "
+                "their municipalities do not share a library system on that date"
+            )
+
+    def may_receive(self, patron: Patron, item: Item, pickup_branch_code: str, day: date) -> bool:
+        """Whether item may be lent to patron at the pickup branch on that day."""
+        home = patron.home_municipality_code
+        owner = self.branch(item.home_branch_code).municipality_code
+        at = self.branch(item.current_branch_code).municipality_code
+        pickup = self.branch(pickup_branch_code).municipality_code
+        return (
+            self.shares(home, owner, day)
+            and self.shares(home, at, day)
+            and self.shares(home, pickup, day)
+        )
+
+    def route(self, from_code: str, to_code: str) -> TransportRoute:
+        from_muni = self.branch(from_code).municipality_code
+        to_muni = self.branch(to_code).municipality_code
+        if from_muni == to_muni:
+            return TransportRoute.LOCAL
+        if frozenset((from_muni, to_muni)) in self.direct_routes:
+            return TransportRoute.DIRECT
+        return TransportRoute.HUB
+
+    def hops(self, from_code: str, to_code: str) -> int:
+        """Transport cost: 0 at the same branch, 1 hop locally or on a direct route, else 2."""
+        if from_code == to_code:
+            return 0
+        return 2 if self.route(from_code, to_code) == TransportRoute.HUB else 1
+
+    def van_days(self, route: TransportRoute) -> str:
+        """ISO weekdays on which the van runs on a route ("135" = Mon, Wed, Fri)."""
+        return self.direct_van_days if route == TransportRoute.DIRECT else self.hub_van_days
+
+    def choose_copy(self, hold: Hold, available: Iterable[Item], day: date) -> Item | None:
+        """The copy that fills a new hold: at the pickup branch if there is one, else the
+        cheapest to move by the transport cost matrix (ties by item id, for determinism)."""
+        best: tuple[int, int] | None = None
+        chosen = None
+        for item in available:
+            if not self.may_receive(hold.patron, item, hold.pickup_branch_code, day):
+                continue
+            key = (self.hops(item.current_branch_code, hold.pickup_branch_code), item.id or 0)
+            if best is None or key < best:
+                best, chosen = key, item
+        return chosen
+
+    def hold_for_arriving_item(self, item: Item, waiting: Iterable[Hold], day: date) -> Hold | None:
+        """The oldest waiting hold that the item, now at its current branch, may fill."""
+        for hold in sorted(waiting, key=lambda h: (h.placed_at, h.id or 0)):
+            if hold.status == HoldStatus.WAITING and self.may_receive(
+                hold.patron, item, hold.pickup_branch_code, day
+            ):
+                return hold
+        return None

@@ -1,0 +1,86 @@
+"""The unit of work: one database transaction per use case, with its circulation events
+written in that same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from operational.adapters import feed, orm
+from operational.adapters.database import READ_ONLY
+from operational.adapters.repository import (
+    HoldRepository,
+    ItemRepository,
+    LoanRepository,
+    PatronRepository,
+    ReferenceRepository,
+    TitleRepository,
+    TokenRepository,
+    TransportRepository,
+)
+from operational.domain.events import CirculationEvent
+from operational.domain.rules import Consortium
+
+
+class SqlAlchemyUnitOfWork:
+    """`with uow: ...; uow.commit()` runs one use case in one transaction.
+
+    Leaving the block without commit() rolls everything back, events included.
+    """
+
+    def __init__(self, engine: Engine, *, read_only: bool = False):
+        orm.start_mappers()
+        bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+        # Objects stay readable after commit: the API answers from them.
+        self._session_factory = sessionmaker(bind=bind, expire_on_commit=False)
+        self.read_only = read_only
+        self.session: Session | None = None
+
+    def __enter__(self) -> SqlAlchemyUnitOfWork:
+        self.session = self._session_factory()
+        self.events: list[CirculationEvent] = []
+        self._consortium: Consortium | None = None
+        session = self.session
+        self.reference = ReferenceRepository(session)
+        self.titles = TitleRepository(session)
+        self.items = ItemRepository(session)
+        self.patrons = PatronRepository(session)
+        self.loans = LoanRepository(session)
+        self.holds = HoldRepository(session)
+        self.transports = TransportRepository(session)
+        self.tokens = TokenRepository(session)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        assert self.session is not None
+        self.session.rollback()
+        self.session.close()
+
+    @property
+    def consortium(self) -> Consortium:
+        if self._consortium is None:
+            self._consortium = self.reference.consortium()
+        return self._consortium
+
+    def record(self, events: CirculationEvent | Iterable[CirculationEvent]) -> None:
+        if isinstance(events, CirculationEvent):
+            self.events.append(events)
+        else:
+            self.events.extend(events)
+
+    def commit(self) -> None:
+        assert self.session is not None
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit changes")
+        # New loans, holds and transports get their ids here; the events refer to them.
+        self.session.flush()
+        feed.write_events(self.session, self.events)
+        self.session.commit()
+        self.events = []
+
+    def rollback(self) -> None:
+        assert self.session is not None
+        self.session.rollback()
+        self.events = []

@@ -1,0 +1,102 @@
+"""Shared fixtures: databases on SQLite and PostgreSQL, a simulated clock, small factories."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bibbla.config import PROJECT_ROOT, get_settings
+from operational.adapters import schema
+from operational.adapters.database import create_database_engine
+from operational.clock import LIBRARY_TIMEZONE, SimulatedClock
+
+REFERENCE_DIR = PROJECT_ROOT / "reference"
+
+
+def _postgres_admin_url() -> str:
+    return os.environ.get("BIBBLA_TEST_POSTGRES_URL", get_settings().test_postgres_url)
+
+
+def _postgres_required() -> bool:
+    return os.environ.get("BIBBLA_REQUIRE_POSTGRES", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    """The PostgreSQL server for tests; skipped with the reason when it is unreachable,
+    failed instead when BIBBLA_REQUIRE_POSTGRES is set (as under CI)."""
+    url = _postgres_admin_url()
+    try:
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+    except Exception as error:  # any failure to connect means "no server for tests"
+        message = f"PostgreSQL at {make_url(url).render_as_string()} is unreachable: {error}"
+        if _postgres_required():
+            pytest.fail(message + " (BIBBLA_REQUIRE_POSTGRES is set)")
+        pytest.skip(message)
+    return url
+
+
+def create_postgres_database(admin_url: str) -> tuple[str, callable]:
+    """Create a throwaway database; returns its URL and a function that drops it."""
+    name = f"bibbla_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'operational.sqlite'}"
+        return
+    url, drop = create_postgres_database(request.getfixturevalue("postgres_admin_url"))
+    try:
+        yield url
+    finally:
+        drop()
+
+
+@pytest.fixture
+def engine(database_url: str):
+    """An initialised lending-core database (schema, identity, reference data)."""
+    engine = create_database_engine(database_url)
+    schema.init(engine, REFERENCE_DIR)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path):
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'operational.sqlite'}")
+    schema.init(engine, REFERENCE_DIR)
+    yield engine
+    engine.dispose()
+
+
+def local(year: int, month: int, day: int, hour: int = 12) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=LIBRARY_TIMEZONE)
+
+
+@pytest.fixture
+def clock() -> SimulatedClock:
+    """A Monday in June 2025, after the five municipalities joined on 2025-04-01."""
+    return SimulatedClock(local(2025, 6, 2, 10))
