@@ -322,6 +322,23 @@ database_identity = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+# Parameters of the simulator run that filled this database, if any: the warehouse uses
+# the scale for per-capita denominators and the reports say that the data is simulated.
+simulation_run = Table(
+    "simulation_run",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seed", Integer, nullable=False),
+    Column("scale", Float, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("last_finished_day", Date),
+    Column("scenario", String(40), nullable=False),
+    Column("parameters", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
 api_token = Table(
     "api_token",
     metadata,
