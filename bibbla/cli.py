@@ -13,6 +13,7 @@ app.add_typer(lending.db_app, name="db")
 app.add_typer(lending.token_app, name="token")
 app.add_typer(lending.circulation_app, name="circulation")
 app.command("serve")(lending.serve)
+app.command("simulate")(lending.simulate)
 
 if __name__ == "__main__":
     app()

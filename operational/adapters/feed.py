@@ -12,10 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
-from operational.adapters.tables import circulation_event, database_identity, feed_counter
+from operational.adapters.bulk import insert_rows
+from operational.adapters.tables import (
+    circulation_event,
+    database_identity,
+    feed_counter,
+)
+from operational.adapters.tables import simulation_run as simulation_run_table
 from operational.domain.events import CirculationEvent
 
 FEED = "circulation_event"
@@ -25,27 +31,28 @@ def _id(entity: Any) -> int | None:
     return None if entity is None else entity.id
 
 
-def event_row(event_id: int, event: CirculationEvent) -> dict[str, Any]:
-    return {
-        "id": event_id,
-        "occurred_at": event.occurred_at,
-        "type": str(event.type),
-        "branch_code": event.branch_code,
-        "item_id": _id(event.item),
-        "title_id": event.title_id,
-        "patron_id": _id(event.patron),
-        "loan_id": _id(event.loan),
-        "hold_id": _id(event.hold),
-        "transport_id": _id(event.transport),
-        "from_branch_code": event.from_branch_code,
-        "to_branch_code": event.to_branch_code,
-        "due_at": event.due_at,
-        "reason": event.reason,
-        "details": event.details,
-    }
+def event_row(event_id: int, event: CirculationEvent) -> tuple:
+    """The event as a row of circulation_event, in column order."""
+    return (
+        event_id,
+        event.occurred_at,
+        str(event.type),
+        event.branch_code,
+        _id(event.item),
+        event.title_id,
+        _id(event.patron),
+        _id(event.loan),
+        _id(event.hold),
+        _id(event.transport),
+        event.from_branch_code,
+        event.to_branch_code,
+        event.due_at,
+        event.reason,
+        event.details,
+    )
 
 
-def write_events(session: Session, events: Sequence[CirculationEvent]) -> None:
+def write_events(session: Session | Connection, events: Sequence[CirculationEvent]) -> None:
     """Append events with the next ids; call last in the transaction, after the flush that
     gave new loans, holds and transports their ids."""
     if not events:
@@ -57,8 +64,9 @@ def write_events(session: Session, events: Sequence[CirculationEvent]) -> None:
         .returning(feed_counter.c.last_id)
     ).scalar_one()
     first_id = last_id - len(events) + 1
-    session.execute(
-        insert(circulation_event),
+    insert_rows(
+        session.connection() if isinstance(session, Session) else session,
+        circulation_event,
         [event_row(first_id + offset, event) for offset, event in enumerate(events)],
     )
 
@@ -75,3 +83,18 @@ def read_events(connection: Connection | Session, after: int, limit: int) -> lis
 
 def database_id(connection: Connection | Session) -> str | None:
     return connection.execute(select(database_identity.c.database_id)).scalar_one_or_none()
+
+
+def simulation_run(connection: Connection | Session) -> dict | None:
+    """The parameters of the simulation that made this database's data, if any."""
+    row = connection.execute(
+        select(
+            simulation_run_table.c.seed,
+            simulation_run_table.c.scale,
+            simulation_run_table.c.start_date,
+            simulation_run_table.c.end_date,
+            simulation_run_table.c.last_finished_day,
+            simulation_run_table.c.scenario,
+        ).order_by(simulation_run_table.c.id.desc())
+    ).first()
+    return dict(row._mapping) if row else None

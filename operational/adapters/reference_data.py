@@ -60,11 +60,16 @@ def _upsert(connection: Connection, table, rows: list[dict], keys: list[str]) ->
     connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates))
 
 
-def load_reference_data(connection: Connection, reference_dir: Path) -> dict[str, int]:
-    """Load or refresh every reference table; returns the row count loaded per table."""
+def load_reference_data(
+    connection: Connection, reference_dir: Path, municipalities_file: Path | None = None
+) -> dict[str, int]:
+    """Load or refresh every reference table; returns the row count loaded per table.
+
+    municipalities_file replaces `municipalities.csv` (the membership timeline), e.g. for a
+    counterfactual simulation in which the five never join."""
     counts: dict[str, int] = {}
 
-    path = reference_dir / "municipalities.csv"
+    path = municipalities_file or reference_dir / "municipalities.csv"
     municipalities, memberships = [], []
     for line, row in _rows(path, ["municipality_code", "municipality_name", "county_code"]):
         code = _field(path, line, row, "municipality_code")

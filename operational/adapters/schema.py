@@ -35,7 +35,9 @@ def is_initialised(engine: Engine) -> bool:
     return inspect(engine).has_table("database_identity")
 
 
-def init(engine: Engine, reference_dir: Path) -> tuple[str, dict[str, int]]:
+def init(
+    engine: Engine, reference_dir: Path, municipalities_file: Path | None = None
+) -> tuple[str, dict[str, int]]:
     """Migrate, give the database its identity (once) and load the reference data.
 
     Returns the database id and the reference rows loaded. Safe to run again: the identity
@@ -54,7 +56,7 @@ def init(engine: Engine, reference_dir: Path) -> tuple[str, dict[str, int]]:
             )
         if connection.execute(select(tables.feed_counter.c.name)).first() is None:
             connection.execute(tables.feed_counter.insert(), {"name": FEED, "last_id": 0})
-        counts = load_reference_data(connection, reference_dir)
+        counts = load_reference_data(connection, reference_dir, municipalities_file)
     return database_id, counts
 
 

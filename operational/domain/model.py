@@ -298,7 +298,7 @@ class Item:
         ready_hold: Hold | None,
     ) -> tuple[Loan, list[CirculationEvent]]:
         """Lend this item to patron at branch_code; ready_hold is the hold it waits for, if any."""
-        events: list[CirculationEvent] = []
+        # Every check comes before any change: a refused checkout changes nothing.
         if self.current_branch_code != branch_code and self.status in (
             ItemStatus.AVAILABLE,
             ItemStatus.ON_HOLD_SHELF,
@@ -311,7 +311,6 @@ class Item:
                 raise errors.ItemNotAvailable(
                     f"item {self.barcode} is on the hold shelf for another patron"
                 )
-            events.append(ready_hold.fulfil(now, branch_code))
         elif self.status != ItemStatus.AVAILABLE:
             raise errors.ItemNotAvailable(f"item {self.barcode} is {self.status}")
         if active_loans_of_kind >= rule.max_loans:
@@ -319,6 +318,9 @@ class Item:
                 f"patron already has {active_loans_of_kind} loans of {rule.media_type} "
                 f"(limit {rule.max_loans})"
             )
+        events: list[CirculationEvent] = []
+        if self.status == ItemStatus.ON_HOLD_SHELF:
+            events.append(ready_hold.fulfil(now, branch_code))
         loan = Loan(
             item=self,
             patron=patron,

@@ -186,8 +186,21 @@ class EventOut(BaseModel):
     details: dict
 
 
+class SimulationOut(BaseModel):
+    """Present when the data was made by the simulator: per-capita figures use
+    scale × population, and reports must say the data is simulated."""
+
+    seed: int
+    scale: float
+    start_date: date
+    end_date: date
+    last_finished_day: date | None
+    scenario: str
+
+
 class FeedOut(BaseModel):
     database_id: str | None
+    simulation: SimulationOut | None
     events: list[EventOut]
     next_after: int
 
@@ -463,8 +476,10 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None) -> Fast
     ):
         with reading_uow() as work:
             rows = feed.read_events(work.session, after, limit)
+            run = feed.simulation_run(work.session)
             return FeedOut(
                 database_id=feed.database_id(work.session),
+                simulation=SimulationOut(**run) if run else None,
                 events=[EventOut(**row) for row in rows],
                 next_after=rows[-1]["id"] if rows else after,
             )

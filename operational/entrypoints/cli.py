@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -135,3 +136,107 @@ def serve(
         workers=workers,
         log_level="info",
     )
+
+
+def simulate(
+    start: Annotated[str, typer.Option(help="First simulated day (YYYY-MM-DD).")] = "2024-01-01",
+    end: Annotated[str, typer.Option(help="Last simulated day (YYYY-MM-DD).")] = "2026-10-31",
+    seed: Annotated[int, typer.Option(help="Random seed: same seed and dates, same data.")] = 42,
+    scale: Annotated[
+        float, typer.Option(help="Share of the real population simulated (0 < scale <= 1).")
+    ] = 1.0,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the simulation already in the database.")
+    ] = False,
+    days: Annotated[
+        int | None, typer.Option(help="Simulate only this many more days.", min=1)
+    ] = None,
+    no_join: Annotated[
+        bool,
+        typer.Option("--no-join", help="Counterfactual: no municipality joins during the run."),
+    ] = False,
+    membership_file: Annotated[
+        Path | None, typer.Option(help="Another membership timeline (municipalities.csv format).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Fill the lending core with simulated circulation, day by day, through its own rules."""
+    import tempfile
+    from datetime import date, timedelta
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from operational.simulation.report import calibration_table, format_table
+    from operational.simulation.runner import StopAfterDay, run_days, without_joins
+    from operational.simulation.simulator import Simulation
+
+    settings = get_settings()
+    engine = engine_for(_url(db))
+    reference = settings.reference_dir
+    try:
+        if resume:
+            simulation = Simulation.resume(engine, reference)
+            first = simulation.next_day()
+            last = first + timedelta(days=days - 1) if days else simulation.params.end
+        else:
+            if not 0 < scale <= 1:
+                raise _fail("--scale must be in (0, 1]")
+            first, last = date.fromisoformat(start), date.fromisoformat(end)
+            if last < first:
+                raise _fail("--end is before --start")
+            scenario = "baseline"
+            timeline = membership_file
+            with tempfile.TemporaryDirectory() as folder:
+                if no_join:
+                    timeline, scenario = without_joins(reference, first, Path(folder)), "no_join"
+                elif membership_file is not None:
+                    scenario = f"membership:{membership_file.name}"
+                schema.init(engine, reference, timeline)
+            simulation = Simulation.create(
+                engine, reference, seed, scale, first, last, scenario, progress=console.print
+            )
+            if days:
+                last = min(last, first + timedelta(days=days - 1))
+    except (errors.DomainError, ReferenceDataError, ValueError) as error:
+        raise _fail(str(error)) from None
+
+    total_days = max((last - simulation.next_day()).days + 1, 0)
+    counted = {"events": 0, "seconds": 0.0}
+    columns = [
+        TextColumn("[bold]{task.fields[day]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} events/s"),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=console) as progress, StopAfterDay() as stop:
+        task = progress.add_task("simulating", total=total_days, day="", rate="-")
+
+        def on_day(report, seconds: float) -> None:
+            counted["events"] += report.events
+            counted["seconds"] += seconds
+            rate = counted["events"] / counted["seconds"] if counted["seconds"] else 0
+            progress.update(task, advance=1, day=str(report.day), rate=f"{rate:,.0f}")
+            if not console.is_terminal and report.day.day == 1:
+                # No live bar in a log or a pipe: a line a simulated month instead.
+                console.print(f"simulated up to {report.day}, {rate:,.0f} events/s")
+
+        reports = run_days(simulation, last, on_day, stop)
+    done = reports[-1].day if reports else simulation.last_finished_day
+    console.print(
+        f"simulated {len(reports)} days up to {done}: {counted['events']:,} events in "
+        f"{counted['seconds']:.1f} s"
+    )
+    if stop.requested:
+        console.print("stopped after the current day; continue with `bibbla simulate --resume`")
+    console.print(
+        "calibration (target→simulated, deviation; simulated data, scale "
+        f"{simulation.params.scale}):"
+    )
+    print(format_table(calibration_table(simulation)))

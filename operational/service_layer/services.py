@@ -227,7 +227,7 @@ def renew(uow: UnitOfWork, clock: Clock, loan_id: int) -> Loan:
     with uow:
         loan = uow.loans.get(loan_id)
         uow.titles.lock(loan.item.title.id)
-        uow.session.refresh(loan)
+        uow.refresh(loan)
         rule = uow.reference.rule(loan.item.title.media_type, loan.patron.category)
         others_waiting = any(
             h.patron is not loan.patron for h in uow.holds.waiting_for_title(loan.item.title.id)
@@ -351,7 +351,7 @@ def cancel_hold(uow: UnitOfWork, clock: Clock, hold_id: int, reason: str = "patr
         now = clock.now()
         hold = uow.holds.get(hold_id)
         uow.titles.lock(hold.title.id)
-        uow.session.refresh(hold)
+        uow.refresh(hold)
         was_ready = hold.status == HoldStatus.READY
         uow.record(hold.cancel(now, reason))
         if was_ready and hold.item is not None:
@@ -373,7 +373,7 @@ def expire_holds(uow: UnitOfWork, clock: Clock) -> int:
         expired = 0
         for hold in uow.holds.ready_expiring(now):
             uow.titles.lock(hold.title.id)
-            uow.session.refresh(hold)
+            uow.refresh(hold)
             if hold.status != HoldStatus.READY:
                 continue
             uow.record(hold.expire(now))
@@ -390,7 +390,7 @@ def dispatch_transport(uow: UnitOfWork, clock: Clock, transport_id: int) -> Tran
     with uow:
         transport = uow.transports.get(transport_id)
         uow.titles.lock(transport.item.title.id)
-        uow.session.refresh(transport)
+        uow.refresh(transport)
         uow.record(transport.dispatch(clock.now()))
         uow.commit()
         return transport
@@ -403,7 +403,7 @@ def receive_transport(uow: UnitOfWork, clock: Clock, transport_id: int) -> Arriv
         now = clock.now()
         transport = uow.transports.get(transport_id)
         uow.titles.lock(transport.item.title.id)
-        uow.session.refresh(transport)
+        uow.refresh(transport)
         uow.record(transport.receive(now))
         hold = transport.hold
         if (
@@ -427,7 +427,7 @@ def mark_lost_transports(uow: UnitOfWork, clock: Clock) -> int:
         lost = 0
         for transport in uow.transports.overdue(now - LOST_IN_TRANSIT_AFTER):
             uow.titles.lock(transport.item.title.id)
-            uow.session.refresh(transport)
+            uow.refresh(transport)
             if not transport.is_open:
                 continue
             uow.record(transport.mark_lost(now))

@@ -70,6 +70,12 @@ class SqlAlchemyUnitOfWork:
         else:
             self.events.extend(events)
 
+    def refresh(self, entity) -> None:
+        """Re-read an entity loaded before a lock was taken (another writer may have
+        changed it in between)."""
+        assert self.session is not None
+        self.session.refresh(entity)
+
     def commit(self) -> None:
         assert self.session is not None
         if self.read_only:

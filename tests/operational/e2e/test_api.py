@@ -148,7 +148,12 @@ def test_event_feed_for_readers(client, tokens):
     assert [e["type"] for e in r.json()["events"]] == ["patron_registered"]
     assert "Karin" not in r.text
     r = client.get("/api/v1/events", params={"after": 99}, headers=tokens["reader"])
-    assert r.json() == {"database_id": page["database_id"], "events": [], "next_after": 99}
+    assert r.json() == {
+        "database_id": page["database_id"],
+        "simulation": None,
+        "events": [],
+        "next_after": 99,
+    }
 
 
 @pytest.mark.parametrize(

@@ -54,15 +54,30 @@ def test_every_member_has_a_main_library_and_the_hub_is_oerebro(engine):
 @pytest.mark.parametrize(
     ("file", "old", "new", "message"),
     [
-        ("branches.csv", "NORA,Nora bibliotek,1884", "NORA,Nora bibliotek,9999",
-         r"branches.csv:2: field 'municipality_code': unknown municipality '9999'"),
-        ("municipalities.csv", "1884,Nora,18,2016-01-01", "1884,Nora,18,2016-13-01",
-         r"municipalities.csv:2: field 'consortium_joined_on'"),
-        ("collections.csv", "adult-fiction,Skönlitteratur för vuxna,false",
-         "adult-fiction,Skönlitteratur för vuxna,maybe",
-         r"collections.csv:2: field 'floats' = 'maybe'"),
-        ("circulation_rules.csv", "media_type,", "kind,",
-         r"circulation_rules.csv:1: missing column\(s\) media_type"),
+        (
+            "branches.csv",
+            "NORA,Nora bibliotek,1884",
+            "NORA,Nora bibliotek,9999",
+            r"branches.csv:2: field 'municipality_code': unknown municipality '9999'",
+        ),
+        (
+            "municipalities.csv",
+            "1884,Nora,18,2016-01-01",
+            "1884,Nora,18,2016-13-01",
+            r"municipalities.csv:2: field 'consortium_joined_on'",
+        ),
+        (
+            "collections.csv",
+            "adult-fiction,Skönlitteratur för vuxna,false",
+            "adult-fiction,Skönlitteratur för vuxna,maybe",
+            r"collections.csv:2: field 'floats' = 'maybe'",
+        ),
+        (
+            "circulation_rules.csv",
+            "media_type,",
+            "kind,",
+            r"circulation_rules.csv:1: missing column\(s\) media_type",
+        ),
     ],
 )
 def test_malformed_reference_file_names_file_line_and_field(tmp_path, file, old, new, message):

@@ -1,0 +1,606 @@
+"""A unit of work for bulk writers (the simulator): the same use cases and domain rules,
+with the lending core's state held in memory and written once per batch.
+
+The simulator runs thousands of use cases per simulated day. Running each in its own
+database transaction through the ORM would make persistence, not the rules, the cost. Here
+the repositories answer from memory (every object the rules may need is loaded once), each
+use case's `commit()` only accepts its events, and `flush()` writes the batch — new rows,
+changed rows, and the events in feed order — in one transaction with executemany.
+
+This is only correct while nothing else writes to the database: `flush()` checks that the
+feed counter is where this store left it and refuses otherwise.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, func, select, text
+
+from operational.adapters import tables
+from operational.adapters.bulk import insert_rows, update_rows
+from operational.adapters.feed import FEED, write_events
+from operational.domain import errors
+from operational.domain.events import CirculationEvent
+from operational.domain.model import (
+    ACTIVE_HOLD_STATUSES,
+    Branch,
+    CirculationRule,
+    Collection,
+    Hold,
+    HoldStatus,
+    Item,
+    ItemStatus,
+    Loan,
+    MediaType,
+    Membership,
+    Municipality,
+    Patron,
+    PatronCategory,
+    Title,
+    Transport,
+    TransportRoute,
+)
+from operational.domain.rules import Consortium
+
+# Entity class → table, in the order rows must be inserted (foreign keys point backwards).
+ENTITY_TABLES: list[tuple[type, Table]] = [
+    (Title, tables.title),
+    (Item, tables.item),
+    (Patron, tables.patron),
+    (Hold, tables.hold),
+    (Loan, tables.loan),
+    (Transport, tables.transport),
+]
+TABLE_OF = {cls: table for cls, table in ENTITY_TABLES}
+# Foreign-key columns filled from the entity an attribute refers to (item_id ← item.id).
+_REFERENCES = {"title_id": "title", "item_id": "item", "patron_id": "patron", "hold_id": "hold"}
+
+
+def _getter(table: Table, name: str, cls: type) -> Callable[[Any], Any]:
+    reference = _REFERENCES.get(name)
+    if reference is not None and reference in _ATTRIBUTES[cls]:
+        return lambda entity: None if (t := getattr(entity, reference)) is None else t.id
+    return operator.attrgetter(name)
+
+
+# Attributes each entity class refers to other entities by.
+_ATTRIBUTES = {
+    Title: set(),
+    Item: {"title"},
+    Patron: set(),
+    Hold: {"title", "patron", "item"},
+    Loan: {"item", "patron", "hold"},
+    Transport: {"item", "hold"},
+}
+_ROW_GETTERS = {
+    cls: [_getter(table, column.name, cls) for column in table.columns]
+    for cls, table in ENTITY_TABLES
+}
+
+
+def entity_row(entity: Any) -> tuple:
+    """The entity's values in its table's column order."""
+    return tuple(get(entity) for get in _ROW_GETTERS[type(entity)])
+
+
+def _claims_item(table: Table) -> Callable[[tuple], int]:
+    """Sort key that puts hold updates releasing an item before those that take one, so
+    the unique index on an item's live hold holds after every single row."""
+    if table is not tables.hold:
+        return lambda row: 0
+    status = [column.name for column in table.columns].index("status")
+    live = {HoldStatus.IN_TRANSIT, HoldStatus.READY}
+    return lambda row: 1 if row[status] in live else 0
+
+
+def _new(cls: type, **attributes: Any) -> Any:
+    """Rebuild an entity from stored values without running its constructor's rules (the
+    class may also be ORM-instrumented in this process, so attributes are set normally)."""
+    entity = cls.__new__(cls)
+    manager = getattr(cls, "_sa_class_manager", None)
+    if manager is not None:
+        entity = manager.new_instance()
+    for name, value in attributes.items():
+        setattr(entity, name, value)
+    return entity
+
+
+class MemoryState:
+    """Everything the use cases may read or change, loaded from the database once.
+
+    Closed loans, holds and transports are history the rules never read again; they are
+    dropped after each flush, which keeps memory flat however long the simulation runs.
+    """
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        with engine.connect() as c:
+            self._load_reference(c)
+            self._load_entities(c)
+            self.feed_last_id = c.execute(
+                select(tables.feed_counter.c.last_id).where(tables.feed_counter.c.name == FEED)
+            ).scalar_one()
+        self.new: dict[type, list] = defaultdict(list)
+        self.touched: dict[int, Any] = {}
+        self.events: list[CirculationEvent] = []
+
+    # -- loading
+
+    def _load_reference(self, c: Connection) -> None:
+        self.municipalities = {
+            r.code: Municipality(r.code, r.name, r.county_code)
+            for r in c.execute(select(tables.municipality))
+        }
+        self.memberships = [
+            Membership(r.municipality_code, r.joined_on, r.left_on)
+            for r in c.execute(select(tables.membership).order_by(tables.membership.c.id))
+        ]
+        self.branches = {
+            r.code: Branch(
+                r.code,
+                r.name,
+                r.municipality_code,
+                r.kind,
+                r.staffed_hours_per_week,
+                r.staffless_hours_per_week,
+                r.open_days,
+                r.latitude,
+                r.longitude,
+            )
+            for r in c.execute(select(tables.branch).order_by(tables.branch.c.code))
+        }
+        self.collections = {
+            r.code: Collection(r.code, r.name, r.floats)
+            for r in c.execute(select(tables.collection))
+        }
+        self.rules = {
+            (r.media_type, r.patron_category): CirculationRule(
+                r.media_type,
+                r.patron_category,
+                r.loan_days,
+                r.loan_days_when_queued,
+                r.max_renewals,
+                r.max_loans,
+            )
+            for r in c.execute(select(tables.circulation_rule))
+        }
+        routes = c.execute(select(tables.van_route)).all()
+        direct = [r for r in routes if r.kind == TransportRoute.DIRECT]
+        self.consortium = Consortium(
+            self.memberships,
+            self.branches.values(),
+            [(r.municipality_a, r.municipality_b) for r in direct],
+            next((r.weekdays for r in routes if r.kind == TransportRoute.HUB), "135"),
+            direct[0].weekdays if direct else "12345",
+        )
+
+    def _rows(self, c: Connection, table: Table, *where) -> Iterable:
+        return c.execute(select(table).where(*where).order_by(table.c.id))
+
+    def _load_entities(self, c: Connection) -> None:
+        self.saved: dict[tuple[type, int], tuple] = {}
+        self.titles: dict[int, Title] = {}
+        for r in self._rows(c, tables.title):
+            self._keep(_new(Title, **r._mapping))
+        self.items: dict[int, Item] = {}
+        self.items_by_barcode: dict[str, Item] = {}
+        self.items_by_title: dict[int, list[Item]] = defaultdict(list)
+        for r in self._rows(c, tables.item):
+            values = dict(r._mapping)
+            values["title"] = self.titles[values.pop("title_id")]
+            self._keep(_new(Item, **values))
+        self.patrons: dict[int, Patron] = {}
+        self.patrons_by_card: dict[str, Patron] = {}
+        for r in self._rows(c, tables.patron):
+            self._keep(_new(Patron, **r._mapping))
+        self.holds: dict[int, Hold] = {}
+        self.holds_by_title: dict[int, list[Hold]] = defaultdict(list)
+        active = [str(s) for s in ACTIVE_HOLD_STATUSES]
+        for r in self._rows(c, tables.hold, tables.hold.c.status.in_(active)):
+            values = dict(r._mapping)
+            values["title"] = self.titles[values.pop("title_id")]
+            values["patron"] = self.patrons[values.pop("patron_id")]
+            item_id = values.pop("item_id")
+            values["item"] = self.items[item_id] if item_id is not None else None
+            self._keep(_new(Hold, **values))
+        self.loans: dict[int, Loan] = {}
+        self.open_loan_by_item: dict[int, Loan] = {}
+        self.loans_by_patron: dict[int, list[Loan]] = defaultdict(list)
+        for r in self._rows(c, tables.loan, tables.loan.c.returned_at.is_(None)):
+            values = dict(r._mapping)
+            values["item"] = self.items[values.pop("item_id")]
+            values["patron"] = self.patrons[values.pop("patron_id")]
+            values["hold"] = self._closed_hold(c, values.pop("hold_id"))
+            self._keep(_new(Loan, **values))
+        self.transports: dict[int, Transport] = {}
+        open_transport = tables.transport.c.received_at.is_(None) & tables.transport.c.lost_at.is_(
+            None
+        )
+        for r in self._rows(c, tables.transport, open_transport):
+            values = dict(r._mapping)
+            values["item"] = self.items[values.pop("item_id")]
+            hold_id = values.pop("hold_id")
+            values["hold"] = self.holds.get(hold_id) or self._closed_hold(c, hold_id)
+            self._keep(_new(Transport, **values))
+        self.next_id = {
+            cls: (c.execute(select(func.max(table.c.id))).scalar_one() or 0) + 1
+            for cls, table in ENTITY_TABLES
+        }
+
+    def _closed_hold(self, c: Connection, hold_id: int | None) -> Hold | None:
+        """A hold that is no longer active but is still referred to (by an open loan or
+        transport): loaded for its id only, never changed."""
+        if hold_id is None:
+            return None
+        if hold_id in self.holds:
+            return self.holds[hold_id]
+        r = c.execute(select(tables.hold).where(tables.hold.c.id == hold_id)).one()
+        values = dict(r._mapping)
+        values["title"] = self.titles[values.pop("title_id")]
+        values["patron"] = self.patrons[values.pop("patron_id")]
+        item_id = values.pop("item_id")
+        values["item"] = self.items.get(item_id) if item_id is not None else None
+        return _new(Hold, **values)
+
+    def _keep(self, entity: Any, saved: bool = True) -> None:
+        """Index an entity; `saved` ones remember their stored row to detect changes."""
+        cls = type(entity)
+        if saved:
+            self.saved[(cls, entity.id)] = entity_row(entity)
+        if cls is Title:
+            self.titles[entity.id] = entity
+        elif cls is Item:
+            self.items[entity.id] = entity
+            self.items_by_barcode[entity.barcode] = entity
+            self.items_by_title[entity.title.id].append(entity)
+        elif cls is Patron:
+            self.patrons[entity.id] = entity
+            self.patrons_by_card[entity.card_number] = entity
+        elif cls is Hold:
+            self.holds[entity.id] = entity
+            self.holds_by_title[entity.title.id].append(entity)
+        elif cls is Loan:
+            self.loans[entity.id] = entity
+            self.open_loan_by_item[entity.item.id] = entity
+            self.loans_by_patron[entity.patron.id].append(entity)
+        elif cls is Transport:
+            self.transports[entity.id] = entity
+
+    # -- changes during a batch
+
+    def add(self, entity: Any) -> None:
+        cls = type(entity)
+        entity.id = self.next_id[cls]
+        self.next_id[cls] += 1
+        self.new[cls].append(entity)
+        self._keep(entity, saved=False)
+
+    def touch(self, entity: Any) -> Any:
+        """Mark an entity as possibly changed in this batch. What a touched or new entity
+        refers to (its item, its hold) is added at flush time, when the links are final:
+        every change the rules make reaches an entity by one of these two paths."""
+        if entity is not None:
+            self.touched[id(entity)] = entity
+        return entity
+
+    def _changed_candidates(self) -> list[Any]:
+        candidates = dict(self.touched)
+        for entity in [*self.touched.values(), *(e for new in self.new.values() for e in new)]:
+            for reference in ("item", "hold"):
+                target = getattr(entity, reference, None)
+                if target is not None:
+                    candidates[id(target)] = target
+        return list(candidates.values())
+
+    # -- writing a batch
+
+    def flush(self, also: Callable[[Connection], None] | None = None) -> int:
+        """Write the batch in one transaction; returns the number of events written.
+
+        `also` runs in the same transaction (e.g. to record how far a simulation got)."""
+        new_rows = {cls: [entity_row(e) for e in self.new.get(cls, [])] for cls in TABLE_OF}
+        new_keys = {(type(e), e.id) for entities in self.new.values() for e in entities}
+        # Changed rows, grouped by which columns changed: one UPDATE shape per group, and
+        # indexes are only maintained for columns that really changed.
+        updates: dict[type, dict[tuple[int, ...], list[tuple]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        for entity in self._changed_candidates():
+            cls = type(entity)
+            key = (cls, entity.id)
+            if cls not in TABLE_OF or key in new_keys or key not in self.saved:
+                continue
+            row, before = entity_row(entity), self.saved[key]
+            if row != before:
+                changed = tuple(
+                    i for i, (a, b) in enumerate(zip(row, before, strict=True)) if a != b
+                )
+                updates[cls][changed].append(row)
+        written = len(self.events)
+        with self.engine.begin() as c:
+            if c.dialect.name == "sqlite":
+                # Checkpoint the WAL every ~100 MB rather than every 4 MB: a bulk writer
+                # would otherwise pay a checkpoint (and its fsync) on every batch.
+                c.exec_driver_sql("PRAGMA wal_autocheckpoint=25000")
+            counter = c.execute(
+                select(tables.feed_counter.c.last_id).where(tables.feed_counter.c.name == FEED)
+            ).scalar_one()
+            if counter != self.feed_last_id:
+                raise errors.Conflict(
+                    f"another writer changed the database during the batch (feed at {counter}, "
+                    f"expected {self.feed_last_id}); nothing of this batch was written"
+                )
+            # Catalogue and patrons first (changed rows may refer to them), then changes
+            # to existing rows (closing a loan, transport or hold frees its item), then
+            # new loans, holds and transports, which may take the freed item.
+            for cls, table in ENTITY_TABLES[:3]:
+                self._insert(c, table, new_rows[cls])
+            for cls, table in ENTITY_TABLES:
+                self._update(c, table, updates.get(cls, {}))
+            for cls, table in ENTITY_TABLES[3:]:
+                self._insert(c, table, new_rows[cls])
+            write_events(c, self.events)
+            if also is not None:
+                also(c)
+        self.feed_last_id += written
+        for cls in TABLE_OF:
+            for row in new_rows[cls]:
+                self.saved[(cls, row[0])] = row
+            for rows in updates.get(cls, {}).values():
+                for row in rows:
+                    self.saved[(cls, row[0])] = row
+        self.new.clear()
+        self.touched.clear()
+        self.events = []
+        self._forget_history()
+        return written
+
+    def _insert(self, c: Connection, table: Table, rows: list[tuple]) -> None:
+        if rows:
+            insert_rows(c, table, rows)
+            self._advance_sequence(c, table)
+
+    def _update(self, c: Connection, table: Table, groups: dict[tuple, list[tuple]]) -> None:
+        # Holds that release an item are written before those that take one, so the
+        # unique index on an item's live hold holds after every single statement.
+        claims = _claims_item(table)
+        for taking in (0, 1):
+            for columns, rows in groups.items():
+                update_rows(c, table, [r for r in rows if claims(r) == taking], columns)
+
+    def _advance_sequence(self, c: Connection, table: Table) -> None:
+        # Ids were handed out here; keep PostgreSQL's sequence ahead of them for later
+        # writers (the API). SQLite takes max(id) + 1 by itself.
+        if c.dialect.name == "postgresql":
+            c.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"(SELECT max(id) FROM {table.name}))"
+                )
+            )
+
+    def _forget_history(self) -> None:
+        for loan_id in [i for i, loan in self.loans.items() if loan.returned_at is not None]:
+            loan = self.loans.pop(loan_id)
+            self.saved.pop((Loan, loan_id), None)
+            if self.open_loan_by_item.get(loan.item.id) is loan:
+                del self.open_loan_by_item[loan.item.id]
+            patron_loans = self.loans_by_patron[loan.patron.id]
+            patron_loans.remove(loan)
+        for hold_id in [i for i, hold in self.holds.items() if not hold.is_active]:
+            hold = self.holds.pop(hold_id)
+            self.saved.pop((Hold, hold_id), None)
+            self.holds_by_title[hold.title.id].remove(hold)
+        for transport_id in [i for i, t in self.transports.items() if not t.is_open]:
+            self.transports.pop(transport_id)
+            self.saved.pop((Transport, transport_id), None)
+
+
+def _found(entity, what: str, key):
+    if entity is None:
+        raise errors.NotFound(f"no {what} {key!r}")
+    return entity
+
+
+class _Repository:
+    def __init__(self, state: MemoryState):
+        self.state = state
+
+    def add(self, entity) -> None:
+        self.state.add(entity)
+
+
+class _Reference(_Repository):
+    def municipality(self, code: str) -> Municipality | None:
+        return self.state.municipalities.get(code)
+
+    def municipalities(self) -> list[Municipality]:
+        return sorted(self.state.municipalities.values(), key=lambda m: m.code)
+
+    def branches(self) -> list[Branch]:
+        return list(self.state.branches.values())
+
+    def collection(self, code: str) -> Collection:
+        return _found(self.state.collections.get(code), "collection", code)
+
+    def rule(self, media_type: MediaType, category: PatronCategory) -> CirculationRule:
+        return _found(
+            self.state.rules.get((media_type, category)),
+            "circulation rule for",
+            f"{media_type}/{category}",
+        )
+
+    def memberships_of(self, municipality_code: str) -> list[Membership]:
+        return [m for m in self.state.memberships if m.municipality_code == municipality_code]
+
+    def add(self, entity) -> None:
+        raise errors.InvalidRequest("membership changes are not part of a batch")
+
+
+class _Titles(_Repository):
+    def get(self, title_id: int) -> Title:
+        return _found(self.state.titles.get(title_id), "title", title_id)
+
+    def lock(self, title_id: int) -> Title:
+        return self.get(title_id)  # the batch has the database to itself
+
+
+class _Items(_Repository):
+    def by_barcode(self, barcode: str) -> Item:
+        item = self.state.items_by_barcode.get(barcode)
+        return self.state.touch(_found(item, "item with barcode", barcode))
+
+    def barcode_taken(self, barcode: str) -> bool:
+        return barcode in self.state.items_by_barcode
+
+    def lock(self, item_id: int) -> Item:
+        return self.state.touch(_found(self.state.items.get(item_id), "item", item_id))
+
+    def available_copies(self, title_id: int) -> list[Item]:
+        # Not touched: the copy the rules pick is reached through the hold or transport.
+        return [
+            item
+            for item in self.state.items_by_title.get(title_id, ())
+            if item.status == ItemStatus.AVAILABLE
+        ]
+
+
+class _Patrons(_Repository):
+    def by_card(self, card_number: str) -> Patron:
+        return _found(self.state.patrons_by_card.get(card_number), "patron with card", card_number)
+
+    def card_taken(self, card_number: str) -> bool:
+        return card_number in self.state.patrons_by_card
+
+    def lock(self, patron_id: int) -> Patron:
+        return _found(self.state.patrons.get(patron_id), "patron", patron_id)
+
+
+class _Loans(_Repository):
+    def get(self, loan_id: int) -> Loan:
+        return self.state.touch(_found(self.state.loans.get(loan_id), "open loan", loan_id))
+
+    def open_for_item(self, item_id: int) -> Loan | None:
+        loan = self.state.open_loan_by_item.get(item_id)
+        return self.state.touch(loan) if loan is not None and loan.is_active else None
+
+    def count_open(self, patron_id: int, media_type: MediaType) -> int:
+        return sum(
+            1
+            for loan in self.state.loans_by_patron.get(patron_id, ())
+            if loan.is_active and loan.item.title.media_type == media_type
+        )
+
+    def of_patron(self, patron_id: int, open_only: bool = False) -> list[Loan]:
+        return [
+            loan
+            for loan in self.state.loans_by_patron.get(patron_id, ())
+            if loan.is_active or not open_only
+        ]
+
+
+class _Holds(_Repository):
+    def get(self, hold_id: int) -> Hold:
+        return self.state.touch(_found(self.state.holds.get(hold_id), "active hold", hold_id))
+
+    def waiting_for_title(self, title_id: int) -> list[Hold]:
+        touch = self.state.touch
+        waiting = [
+            touch(hold)
+            for hold in self.state.holds_by_title.get(title_id, ())
+            if hold.status == HoldStatus.WAITING
+        ]
+        return sorted(waiting, key=lambda h: (h.placed_at, h.id))
+
+    def active_for(self, patron_id: int, title_id: int) -> Hold | None:
+        for hold in self.state.holds_by_title.get(title_id, ()):
+            if hold.patron.id == patron_id and hold.is_active:
+                return self.state.touch(hold)
+        return None
+
+    def ready_for_item(self, item_id: int) -> Hold | None:
+        item = self.state.items[item_id]
+        for hold in self.state.holds_by_title.get(item.title.id, ()):
+            if hold.item is item and hold.status == HoldStatus.READY:
+                return self.state.touch(hold)
+        return None
+
+    def ready_expiring(self, now: datetime) -> list[Hold]:
+        due = [
+            h
+            for h in self.state.holds.values()
+            if h.status == HoldStatus.READY and h.expires_at <= now
+        ]
+        return [self.state.touch(h) for h in sorted(due, key=lambda h: (h.title.id, h.id))]
+
+
+class _Transports(_Repository):
+    def get(self, transport_id: int) -> Transport:
+        return self.state.touch(
+            _found(self.state.transports.get(transport_id), "open transport", transport_id)
+        )
+
+    def open(self) -> list[Transport]:
+        return [self.state.touch(t) for t in self.state.transports.values() if t.is_open]
+
+    def overdue(self, dispatched_before: datetime) -> list[Transport]:
+        return [
+            self.state.touch(t)
+            for t in self.state.transports.values()
+            if t.is_open and t.dispatched_at is not None and t.dispatched_at <= dispatched_before
+        ]
+
+
+class BatchUnitOfWork:
+    """Runs the use cases against a MemoryState; `flush()` writes what they did.
+
+    Each use case still sees `with uow: … uow.commit()`: a use case that raises before
+    commit leaves its events out (domain methods check every rule before they change
+    anything, so a refusal leaves no half-made change either).
+    """
+
+    def __init__(self, state: MemoryState):
+        self.state = state
+        self.reference = _Reference(state)
+        self.titles = _Titles(state)
+        self.items = _Items(state)
+        self.patrons = _Patrons(state)
+        self.loans = _Loans(state)
+        self.holds = _Holds(state)
+        self.transports = _Transports(state)
+        self._pending: list[CirculationEvent] = []
+
+    @property
+    def consortium(self) -> Consortium:
+        return self.state.consortium
+
+    def __enter__(self) -> BatchUnitOfWork:
+        self._pending = []
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._pending = []
+
+    def record(self, events: CirculationEvent | Iterable[CirculationEvent]) -> None:
+        if isinstance(events, CirculationEvent):
+            self._pending.append(events)
+        else:
+            self._pending.extend(events)
+
+    def refresh(self, entity) -> None:
+        self.state.touch(entity)
+
+    def commit(self) -> None:
+        self.state.events.extend(self._pending)
+        self._pending = []
+
+    def rollback(self) -> None:
+        self._pending = []
+
+    def flush(self, also: Callable[[Connection], None] | None = None) -> int:
+        return self.state.flush(also)
