@@ -47,3 +47,17 @@ serve: install
 
 clean:
 	rm -rf $(VENV) .tools data/operational.sqlite*
+
+# ---- reports: the Evidence site (reports/) -------------------------------------------------
+# Needs Node.js 20 and npm. `reports` builds reports/build from the warehouse
+# (BIBBLA_WAREHOUSE, default data/warehouse.duckdb), running `npm ci` first when
+# reports/node_modules is missing or stale; `bibbla reports serve` then serves it.
+.PHONY: reports reports-install
+
+reports-install: install
+	$(BIN)/bibbla reports install
+
+reports: install
+	$(BIN)/bibbla reports build
+	@echo "Open the reports with: $(BIN)/bibbla reports serve   (http://127.0.0.1:3000/)"
+# ---- end of reports ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import typer
 
+from bibbla import reports
 from operational.entrypoints import cli as lending
 
 app = typer.Typer(
@@ -14,6 +15,7 @@ app.add_typer(lending.token_app, name="token")
 app.add_typer(lending.circulation_app, name="circulation")
 app.command("serve")(lending.serve)
 app.command("simulate")(lending.simulate)
+app.add_typer(reports.app, name="reports")
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,104 @@
+// Postinstall: three small edits to installed Evidence packages, each explained below.
+//
+// Each edit replaces one exact piece of code. If that code is not found exactly once (a new
+// Evidence version moved it), the script exits 1 so that `npm ci` fails: a silently skipped
+// edit would bring back a hang offline, an English page language or US number formats.
+// Running it again is harmless (edits already made are recognised and left alone).
+'use strict';
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const TAG = 'bibbla patch, see reports/scripts/patch-evidence.cjs';
+
+function fail(message) {
+	console.error(`\n[patch-evidence] ERROR: ${message}\n`);
+	process.exit(1);
+}
+
+// The directory of every installed copy of a package, hoisted or nested.
+function installed(name, root = ROOT, found = []) {
+	const modules = path.join(root, 'node_modules');
+	if (!fs.existsSync(modules)) return found;
+	if (fs.existsSync(path.join(modules, name, 'package.json'))) found.push(path.join(modules, name));
+	for (const entry of fs.readdirSync(modules)) {
+		if (entry.startsWith('.')) continue;
+		const dirs = entry.startsWith('@')
+			? fs.readdirSync(path.join(modules, entry)).map((d) => path.join(modules, entry, d))
+			: [path.join(modules, entry)];
+		for (const dir of dirs) installed(name, dir, found);
+	}
+	if (root === ROOT && found.length === 0) fail(`${name} is not installed.`);
+	return found;
+}
+
+function version(dir) {
+	return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
+}
+
+// Replace `original` (which must occur exactly once) by `patched` in `file`.
+function edit(file, original, patched) {
+	const where = path.relative(ROOT, file);
+	if (!fs.existsSync(file)) fail(`${where} does not exist; Evidence changed its layout.`);
+	const source = fs.readFileSync(file, 'utf8');
+	if (source.includes(patched)) return;
+	const count = source.split(original).length - 1;
+	if (count !== 1) fail(`expected this once in ${where}, found it ${count} times:\n  ${original}`);
+	fs.writeFileSync(file, source.replace(original, patched));
+	console.log(`[patch-evidence] patched ${where}`);
+}
+
+// 1. DuckDB-WASM 1.28.0 (DuckDB 0.9.1). Newer DuckDB-WASM (1.29+) downloads its Parquet
+//    extension from the internet at run time, in `npm run sources`, `npm run build` and in the
+//    browser, and Evidence then waits forever where that download is impossible. package.json
+//    overrides it to 1.28.0, the last release with Parquet built in. Evidence's DuckDB client
+//    starts with two settings that DuckDB 0.9.1 does not have and that abort its start-up; both
+//    ask for what 0.9.1 does anyway (x/0 is NULL; implicit casts to VARCHAR), so they are not
+//    sent at all (a try/catch would still make DuckDB log an error in every browser).
+for (const dir of installed('@duckdb/duckdb-wasm')) {
+	if (version(dir) !== '1.28.0') {
+		fail(
+			`${path.relative(ROOT, dir)} is ${version(dir)}, not 1.28.0: keep the "overrides" ` +
+				'entry in package.json (newer versions download Parquet at run time and hang offline).'
+		);
+	}
+}
+for (const dir of installed('@evidence-dev/universal-sql')) {
+	for (const file of ['src/client-duckdb/browser.js', 'src/client-duckdb/node.js']) {
+		for (const statement of ['SET ieee_floating_point_ops = false;', 'SET old_implicit_casting = true;']) {
+			const original = `await connection.query('${statement}');`;
+			edit(path.join(dir, file), original, `/* not in DuckDB 0.9.1: ${original} (${TAG}) */`);
+		}
+	}
+}
+
+// 2. The pages are Swedish: declare it (screen readers, hyphenation, WCAG 3.1.1). Evidence has
+//    no setting for the page language; its HTML template says "en".
+for (const dir of installed('@evidence-dev/evidence')) {
+	edit(path.join(dir, 'template/src/app.html'), '<html lang="en">', '<html lang="sv">');
+}
+
+// 3. Swedish number formats. Evidence formats numbers with SSF (Excel format codes such as
+//    `#,##0.0`), which always writes US separators and has no locale setting. Wrap its `format`
+//    so that numbers (not dates) come out as Swedish: 1 234,5 (no-break space between
+//    thousands, decimal comma, minus sign U+2212), the same as Intl.NumberFormat('sv-SE').
+//    Numbers without a format use the browser's locale: make that sv-SE too.
+const SWEDISH_SSF = [
+	`import ssfUnlocalised from 'ssf'; /* ${TAG} */`,
+	'const ssf = { ...ssfUnlocalised, format(code, value, options) {',
+	'\tconst text = ssfUnlocalised.format(code, value, options);',
+	"\tif (typeof value !== 'number' || typeof text !== 'string' || ssfUnlocalised.is_date(code)) return text;",
+	"\treturn text.replace(/[,.]|-(?=\\d)/g, (c) => (c === ',' ? '\\u00a0' : c === '.' ? ',' : '\\u2212'));",
+	'} };'
+].join('\n');
+for (const dir of installed('@evidence-dev/component-utilities')) {
+	for (const file of ['src/formatting.js', 'src/autoFormatting.js']) {
+		edit(path.join(dir, file), "import ssf from 'ssf';", SWEDISH_SSF);
+	}
+	edit(
+		path.join(dir, 'src/autoFormatting.js'),
+		'return typedValue.toLocaleString(undefined, {',
+		`return typedValue.toLocaleString('sv-SE', { /* ${TAG} */`
+	);
+}
