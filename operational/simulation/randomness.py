@@ -25,10 +25,10 @@ def _splitmix64(x: int) -> int:
 
 
 def unit(seed: int, purpose: str, key: int) -> float:
-    """A uniform number in [0, 1) fixed by (seed, purpose, key) (SplitMix64 of the three:
-    fast, and the same on every machine and Python process)."""
-    mixed = _splitmix64(_splitmix64(seed & _MASK) ^ (_purpose_code(purpose) << 20) ^ key)
-    return mixed / 2**64
+    """A uniform number in [0, 1) fixed by (seed, purpose, key): SplitMix64 over the hash
+    of the three integers (a tuple of ints hashes the same in every 64-bit CPython
+    process, unlike a string; SplitMix64 removes the tuple hash's correlations)."""
+    return _splitmix64(hash((seed, _purpose_code(purpose), key)) & _MASK) / 2**64
 
 
 def day_rng(seed: int, day: date, purpose: str = "day") -> random.Random:

@@ -10,6 +10,7 @@ them reach every member's copies.
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 from collections import defaultdict
@@ -135,6 +136,7 @@ class Simulation:
         self.population = Population.load(reference_dir)
         self.people = PeopleFactory(self.seed)
         self.state = MemoryState(engine)
+        gc.freeze()  # loaded once and kept: not garbage the collector needs to walk
         self.uow = BatchUnitOfWork(self.state)
         self.clock = SimulatedClock(at(parameters.start, 6))
         self.consortium = self.state.consortium
