@@ -3,6 +3,7 @@
 import typer
 
 from bibbla import reports
+from ingestion import cli as ingestion
 from operational.entrypoints import cli as lending
 
 app = typer.Typer(
@@ -16,6 +17,7 @@ app.add_typer(lending.circulation_app, name="circulation")
 app.command("serve")(lending.serve)
 app.command("simulate")(lending.simulate)
 app.add_typer(reports.app, name="reports")
+app.add_typer(ingestion.app, name="ingest")
 
 if __name__ == "__main__":
     app()

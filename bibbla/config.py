@@ -54,6 +54,19 @@ class Settings(BaseSettings):
     timezone: str = Field(
         default="Europe/Stockholm", description="Local time of the libraries (dates, van days)."
     )
+    landing: Path = Field(
+        default=Path(""),
+        description="Root of ingestion's Parquet files; default data_dir/landing.",
+    )
+    ingest_batch_rows: int = Field(
+        default=100_000,
+        gt=0,
+        description="Circulation events read, pseudonymised and landed per batch (bounds memory).",
+    )
+    kb_bibstat_url: str = Field(
+        default="https://bibstat.kb.se",
+        description="KB's open library statistics (bibstat), for `bibbla ingest kb-fetch`.",
+    )
 
     @field_validator("data_dir", "reference_dir", mode="after")
     @classmethod
@@ -65,6 +78,12 @@ class Settings(BaseSettings):
         if self.operational_db:
             return self.operational_db
         return f"sqlite:///{self.data_dir / 'operational.sqlite'}"
+
+    @property
+    def landing_path(self) -> Path:
+        if str(self.landing) in ("", "."):
+            return self.data_dir / "landing"
+        return self.landing if self.landing.is_absolute() else PROJECT_ROOT / self.landing
 
     @property
     def warehouse_path(self) -> Path:

@@ -1,0 +1,1 @@
+"""Performance measurements, each a ratio against a baseline measured in the same run."""
