@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 export UV_COMPILE_BYTECODE := 1
 export UV_LINK_MODE := copy
 
-.PHONY: install demo test lint serve clean
+.PHONY: install demo test lint serve ingest clean
 
 $(UV):
 	@echo "==> installing uv $(UV_VERSION) into .tools/"
@@ -53,6 +53,11 @@ demo: install
 
 serve: install
 	$(BIN)/bibbla serve
+
+# Land the lending core's new events, snapshots and reference data (needs
+# BIBBLA_PSEUDONYM_KEY, or BIBBLA_ENV=demo for a generated key).
+ingest: install
+	$(BIN)/bibbla ingest
 
 clean:
 	rm -rf $(VENV) .tools data/operational.sqlite*
