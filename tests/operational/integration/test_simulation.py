@@ -4,7 +4,7 @@ counterfactual, and that everything it did went through the rules and into the f
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -271,3 +271,71 @@ def test_the_feed_says_the_data_is_simulated(tmp_path):
         "last_finished_day": "2024-03-03",
         "scenario": "baseline",
     }
+
+
+def test_ctrl_c_stops_after_the_current_day_and_resume_continues(tmp_path):
+    """SIGINT during `bibbla simulate` finishes the day being simulated, writes it, and
+    exits cleanly; `--resume` then carries on from the next day."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from bibbla.config import PROJECT_ROOT
+
+    url = f"sqlite:///{tmp_path / 'interrupted.sqlite'}"
+    command = [
+        sys.executable,
+        "-m",
+        "bibbla.cli",
+        "simulate",
+        "--db",
+        url,
+        "--scale",
+        "0.01",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-12-31",
+        "--seed",
+        "3",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "COLUMNS": "120"},
+    )
+    engine = create_database_engine(url)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        try:
+            with engine.connect() as c:
+                day = c.execute(select(tables.simulation_run.c.last_finished_day)).scalar()
+        except Exception:  # the database may not exist yet
+            day = None
+        if day is not None and day >= date(2024, 1, 5):
+            break
+    process.send_signal(signal.SIGINT)
+    output = process.communicate(timeout=60)[0].decode()
+    assert process.returncode == 0, output
+    assert "stopped after the current day" in output
+    with engine.connect() as c:
+        stopped_at = c.execute(select(tables.simulation_run.c.last_finished_day)).scalar_one()
+    assert date(2024, 1, 5) <= stopped_at < date(2024, 12, 31)
+    assert differences(engine) == [] and state_violations(engine) == []
+    resumed = subprocess.run(
+        [sys.executable, "-m", "bibbla.cli", "simulate", "--db", url, "--resume", "--days", "1"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    with engine.connect() as c:
+        assert c.execute(
+            select(tables.simulation_run.c.last_finished_day)
+        ).scalar_one() == stopped_at + timedelta(days=1)
