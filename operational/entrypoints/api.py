@@ -18,6 +18,7 @@ from operational.clock import Clock, SystemClock
 from operational.domain import errors
 from operational.domain.access import Permission
 from operational.domain.model import Audience, MediaType, PatronCategory
+from operational.entrypoints.throttle import FailedAuthThrottle, TooManyFailedAttempts
 from operational.service_layer import access, services
 from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -243,6 +244,7 @@ def _outcome(outcome: services.ArrivalOutcome) -> dict:
 
 
 _STATUS = [
+    (TooManyFailedAttempts, 429),
     (access.Unauthenticated, 401),
     (access.Forbidden, 403),
     (errors.NotPermitted, 403),
@@ -268,12 +270,21 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None) -> Fast
     def reading_uow() -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(engine, read_only=True)
 
+    throttle = FailedAuthThrottle()
+
     def require(permission: Permission) -> Callable:
         def check(
+            request: Request,
             credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
         ) -> access.Principal:
+            client = request.client.host if request.client else "unknown"
+            throttle.check(client)
             secret = credentials.credentials if credentials else None
-            principal = access.authenticate(reading_uow(), clock, secret)
+            try:
+                principal = access.authenticate(reading_uow(), clock, secret)
+            except access.Unauthenticated:
+                throttle.failed(client)
+                raise
             access.authorise(principal, permission)
             return principal
 
@@ -290,6 +301,8 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None) -> Fast
     async def _domain_error(_request: Request, error: errors.DomainError) -> JSONResponse:
         status = next((code for kind, code in _STATUS if isinstance(error, kind)), 400)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(error, TooManyFailedAttempts):
+            headers = {"Retry-After": str(error.retry_after)}
         return JSONResponse(
             {"detail": str(error), "error": type(error).__name__}, status, headers=headers
         )

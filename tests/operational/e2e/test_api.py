@@ -237,3 +237,13 @@ def test_unknown_things_are_404_and_bad_references_422(client, tokens):
 def test_openapi_docs_are_served(client):
     assert client.get("/docs").status_code == 200
     assert "/api/v1/loans" in client.get("/openapi.json").json()["paths"]
+
+
+def test_repeated_bad_tokens_are_refused_for_a_while(client, tokens):
+    bad = {"Authorization": "Bearer guess"}
+    statuses = [client.get("/api/v1/branches", headers=bad).status_code for _ in range(12)]
+    assert statuses[:10] == [401] * 10 and statuses[10:] == [429, 429]
+    refused = client.get("/api/v1/branches", headers=tokens["reader"])
+    assert refused.status_code == 429  # the same client, even with a good token now
+    assert int(refused.headers["retry-after"]) > 0
+    assert "too many failed authentication attempts" in refused.json()["detail"]
