@@ -18,7 +18,11 @@ from operational.clock import Clock, SystemClock
 from operational.domain import errors
 from operational.domain.access import Permission
 from operational.domain.model import Audience, MediaType, PatronCategory
-from operational.entrypoints.throttle import FailedAuthThrottle, TooManyFailedAttempts
+from operational.entrypoints.throttle import (
+    FAILED_AUTH_LIMIT,
+    FailedAuthThrottle,
+    TooManyFailedAttempts,
+)
 from operational.service_layer import access, services
 from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -254,7 +258,11 @@ _STATUS = [
 ]
 
 
-def create_app(engine: Engine | None = None, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    engine: Engine | None = None,
+    clock: Clock | None = None,
+    failed_auth_limit: str = FAILED_AUTH_LIMIT,
+) -> FastAPI:
     """The API on engine (default: the configured lending-core database)."""
     if engine is None:
         from bibbla.config import get_settings
@@ -270,7 +278,7 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None) -> Fast
     def reading_uow() -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(engine, read_only=True)
 
-    throttle = FailedAuthThrottle()
+    throttle = FailedAuthThrottle(failed_auth_limit)
 
     def require(permission: Permission) -> Callable:
         def check(
