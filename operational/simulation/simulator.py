@@ -65,6 +65,7 @@ HOLD_WHEN_MISSING = 0.55  # chance of reserving a wanted title that is not on th
 VISIT_ELSEWHERE = 0.1  # visits to a branch other than the patron's own
 RETURN_ELSEWHERE = 0.12
 NEVER_COLLECTED = 0.08  # ready holds left on the hold shelf
+GIVE_UP_AFTER_DAYS = 60  # a waiting hold is cancelled by its patron after 60-120 days
 MISSED_VAN = 0.1
 LOST_IN_TRANSIT = 0.001
 MONTHLY_ACQUISITION = 0.008  # of stock, as new titles each month
@@ -391,6 +392,8 @@ class Simulation:
         for hold in self.state.holds.values():
             if hold.status == HoldStatus.READY:
                 self._plan_pickup(hold, resume_day)
+            elif hold.status == HoldStatus.WAITING:
+                self._plan_giving_up(hold, resume_day)
         for transport in self.state.transports.values():
             if transport.is_open and transport.dispatched_at is not None:
                 self._plan_arrival(transport, resume_day)
@@ -424,6 +427,15 @@ class Simulation:
         delay = int(unit(self.seed, "pickup-delay", hold.id) * 5)
         self._agenda[max(local_date(hold.ready_at) + timedelta(days=delay), today)].append(
             ("pickup", hold.id)
+        )
+
+    def _plan_giving_up(self, hold: Hold, today: date) -> None:
+        """A patron still waiting after two to four months cancels the hold."""
+        patience = GIVE_UP_AFTER_DAYS + int(
+            unit(self.seed, "patience", hold.id) * GIVE_UP_AFTER_DAYS
+        )
+        self._agenda[max(local_date(hold.placed_at) + timedelta(days=patience), today)].append(
+            ("give_up", hold.id)
         )
 
     def _plan_arrival(self, transport: Transport, today: date) -> None:
@@ -494,6 +506,8 @@ class Simulation:
                 self._agenda[when].append((kind, loan.id))
             elif event.type == EventType.HOLD_READY:
                 self._plan_pickup(event.hold, tomorrow)
+            elif event.type == EventType.HOLD_PLACED:
+                self._plan_giving_up(event.hold, tomorrow)
             elif event.type == EventType.TRANSPORT_DISPATCHED:
                 self._plan_arrival(event.transport, tomorrow)
 
@@ -515,6 +529,10 @@ class Simulation:
                     self._try(lambda: services.receive_transport(self.uow, self.clock, entity_id))
             elif kind == "pickup":
                 self._pickup(day, entity_id)
+            elif kind == "give_up":
+                hold = self.state.holds.get(entity_id)
+                if hold is not None and hold.status == HoldStatus.WAITING:
+                    self._try(lambda: services.cancel_hold(self.uow, self.clock, entity_id))
             else:
                 loan = self.state.loans.get(entity_id)
                 if loan is not None and loan.is_active:
