@@ -68,8 +68,8 @@ NEVER_COLLECTED = 0.08  # ready holds left on the hold shelf
 GIVE_UP_AFTER_DAYS = 60  # a waiting hold is cancelled by its patron after 60-120 days
 MISSED_VAN = 0.1
 LOST_IN_TRANSIT = 0.001
-MONTHLY_ACQUISITION = 0.008  # of stock, as new titles each month
-MONTHLY_WEEDING = 0.007  # of stock withdrawn each month
+MONTHLY_ACQUISITION = 0.007  # of stock, as new titles each month
+MONTHLY_WEEDING = 0.007  # of stock withdrawn each month: stock per capita stays level
 # Visits that end without a loan (nothing suitable on the shelf, a hold never collected)
 # are made up for by slightly more items per visit; measured on full-scale runs.
 LOSS_ALLOWANCE = 1.04
@@ -664,8 +664,13 @@ class Simulation:
             if rng.random() < WANTED_SHARE:
                 title_id = self.sampler.draw(rng, audience)
                 item = self._on_shelf(title_id, branch.code)
-                wants_hold = title_id is not None and rng.random() < HOLD_WHEN_MISSING
-                if item is None and wants_hold and self._place_hold(patron, title_id, branch):
+                wants_hold = (
+                    item is None
+                    and title_id is not None
+                    and rng.random() < HOLD_WHEN_MISSING
+                    and self._reachable(patron, title_id, day)
+                )
+                if wants_hold and self._place_hold(patron, title_id, branch):
                     continue
             if item is None:
                 item = self._browse(branch.code, audience, rng)
@@ -710,6 +715,18 @@ class Simulation:
             ):
                 return item
         return None
+
+    def _reachable(self, patron, title_id: int, day: date) -> bool:
+        """Whether the catalogue shows the patron a copy they may reserve: one owned by a
+        municipality sharing with theirs that day (nobody reserves a title with no copy)."""
+        home = patron.home_municipality_code
+        for item in self.state.items_by_title.get(title_id, ()):
+            if item.status in (ItemStatus.WITHDRAWN, ItemStatus.LOST):
+                continue
+            owner = self.state.branches[item.home_branch_code].municipality_code
+            if self.consortium.shares(home, owner, day):
+                return True
+        return False
 
     def _place_hold(self, patron, title_id: int, branch) -> bool:
         for hold in self.state.holds_by_title.get(title_id, ()):
@@ -788,13 +805,19 @@ class Simulation:
         )
         self._rebuild_sampler()
         for municipality in self.municipalities:
-            for _ in range(round(MONTHLY_WEEDING * stock[municipality])):
+            # Only a copy on its own shelf can be weeded; draw until enough are found.
+            wanted, attempts = round(MONTHLY_WEEDING * stock[municipality]), 0
+            while wanted > 0 and attempts < 20 * (wanted + 10):
+                attempts += 1
                 branch = rng.choice(self.branches_of[municipality])
                 shelf = self.shelf[branch.code]
                 if not shelf:
                     continue
                 item = shelf[rng.randrange(len(shelf))]
-                if item.status == ItemStatus.AVAILABLE and item.current_branch_code == branch.code:
-                    self._try(
-                        lambda i=item: services.withdraw_item(self.uow, self.clock, i.barcode)
-                    )
+                on_own_shelf = (
+                    item.status == ItemStatus.AVAILABLE and item.current_branch_code == branch.code
+                )
+                if on_own_shelf and self._try(
+                    lambda i=item: services.withdraw_item(self.uow, self.clock, i.barcode)
+                ):
+                    wanted -= 1
