@@ -75,3 +75,16 @@ reports: install
 	$(BIN)/bibbla reports build
 	@echo "Open the reports with: $(BIN)/bibbla reports serve   (http://127.0.0.1:3000/)"
 # ---- end of reports ------------------------------------------------------------------------
+
+# ---- warehouse: the dbt-duckdb project (dbt_project/) --------------------------------------
+# `warehouse` runs `dbt build` (models, tests, unit tests) from the landing (BIBBLA_LANDING,
+# default data/landing) into the warehouse (BIBBLA_WAREHOUSE, default data/warehouse.duckdb);
+# run `bibbla ingest` first. `warehouse-docs` generates dbt's documentation site.
+.PHONY: warehouse warehouse-docs
+
+warehouse: install
+	$(BIN)/bibbla warehouse build
+
+warehouse-docs: install
+	$(BIN)/bibbla warehouse docs
+# ---- end of warehouse ----------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 import typer
 
-from bibbla import reports
+from bibbla import reports, warehouse
 from ingestion import cli as ingestion
 from operational.entrypoints import cli as lending
 
@@ -18,6 +18,7 @@ app.command("serve")(lending.serve)
 app.command("simulate")(lending.simulate)
 app.add_typer(reports.app, name="reports")
 app.add_typer(ingestion.app, name="ingest")
+app.add_typer(warehouse.app, name="warehouse")
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,250 @@
+"""Build the warehouse: the dbt-duckdb project in `dbt_project/`, from the landing to the marts.
+
+`build_warehouse(settings)` is what the pipeline calls (after ingestion, before the reports);
+`bibbla warehouse build|docs` and `make warehouse` call the same functions. dbt runs as a
+subprocess of this interpreter's environment, with the two paths it needs taken from the
+settings and handed over as environment variables that `dbt_project/profiles.yml` and the
+source definitions read (`BIBBLA_WAREHOUSE`, `BIBBLA_LANDING`): no path is written twice.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+
+from bibbla.config import PROJECT_ROOT, Settings, get_settings
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+Log = Callable[[str], None]
+
+
+class WarehouseBuildError(RuntimeError):
+    """dbt could not build the warehouse; the message says why and what to do."""
+
+
+def _log_to_stderr(line: str) -> None:
+    typer.echo(line, err=True)
+
+
+def dbt_executable() -> str:
+    """The `dbt` of this interpreter's environment (the locked one), else the one on PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which("dbt")
+    if found is None:
+        raise WarehouseBuildError("dbt is not installed: run `make install`")
+    return found
+
+
+def dbt_environment(
+    settings: Settings, *, target_path: Path | None = None, log_path: Path | None = None
+) -> dict[str, str]:
+    """The environment dbt runs in: the warehouse and landing paths from the settings.
+
+    `target_path`/`log_path` move dbt's artefacts out of dbt_project/ (the tests use this, so
+    a test run never rewrites the manifest another process is reading).
+    """
+    env = dict(os.environ)
+    env.update(
+        {
+            "BIBBLA_WAREHOUSE": str(settings.warehouse_path),
+            "BIBBLA_LANDING": str(settings.landing_path),
+            "DBT_USE_COLORS": "false",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+    )
+    if target_path is not None:
+        env["DBT_TARGET_PATH"] = str(target_path)
+    if log_path is not None:
+        env["DBT_LOG_PATH"] = str(log_path)
+    return env
+
+
+def run_dbt(
+    arguments: Sequence[str],
+    settings: Settings,
+    *,
+    log: Log = _log_to_stderr,
+    target_path: Path | None = None,
+    log_path: Path | None = None,
+) -> None:
+    """Run one dbt command on dbt_project/, passing each output line to `log` as it comes."""
+    command = [
+        dbt_executable(),
+        *arguments,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+    ]
+    env = dbt_environment(settings, target_path=target_path, log_path=log_path)
+    log(f"$ dbt {' '.join(arguments)}")
+    tail: deque[str] = deque(maxlen=40)
+    with subprocess.Popen(
+        command,
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        bufsize=1,
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            line = line.rstrip("\n")
+            tail.append(line)
+            log(line)
+        code = process.wait()
+    if code != 0:
+        last = "\n".join(f"  | {line}" for line in tail)
+        raise WarehouseBuildError(
+            f"dbt {arguments[0]} failed (exit code {code}); last output:\n{last}"
+        )
+
+
+def landed_database_id(landing: Path) -> str | None:
+    """Identity of the lending-core database in the landing (its newest snapshot manifest)."""
+    manifests = landing / "snapshot_manifest"
+    if not any(manifests.glob("*/*.parquet")):
+        return None
+    with duckdb.connect() as connection:
+        row = connection.execute(
+            "select database_id from read_parquet(?, hive_partitioning = true) "
+            "order by date desc limit 1",
+            [str(manifests / "*" / "*.parquet")],
+        ).fetchone()
+    return row[0] if row else None
+
+
+def warehouse_database_id(warehouse: Path) -> str | None:
+    """Identity of the lending-core database the warehouse's facts were built from."""
+    if not warehouse.is_file():
+        return None
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            row = connection.execute("select min(database_id) from main.fct_loans").fetchone()
+    except duckdb.Error:  # no facts yet (or not a warehouse): nothing to compare
+        return None
+    return row[0] if row else None
+
+
+def _check_landing(landing: Path) -> None:
+    if not any((landing / "circulation_event").glob("*/*.parquet")):
+        raise WarehouseBuildError(
+            f"no circulation events landed under {landing}: run `bibbla ingest` after the "
+            "lending core has some activity (LANDING.md, 'Before the first event')"
+        )
+
+
+def build_warehouse(
+    settings: Settings | None = None,
+    select: str | Sequence[str] | None = None,
+    full_refresh: bool = False,
+    *,
+    log: Log = _log_to_stderr,
+    target_path: Path | None = None,
+    log_path: Path | None = None,
+) -> Path:
+    """`dbt build` (seeds, models, data tests, unit tests) from the settings' landing into
+    the settings' warehouse; returns the warehouse path.
+
+    `select` narrows the build (dbt selection syntax). The incremental facts are rebuilt from
+    scratch when `full_refresh` is set, and also, by themselves, when the landing now holds
+    another lending-core database than the one they were built from (after
+    `bibbla ingest --full-refresh`): event ids restart with a new database, so an
+    incremental run would mix the two.
+    """
+    settings = settings or get_settings()
+    landing, warehouse = settings.landing_path, settings.warehouse_path
+    _check_landing(landing)
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    if not full_refresh:
+        built_from, landed = warehouse_database_id(warehouse), landed_database_id(landing)
+        if built_from is not None and landed is not None and built_from != landed:
+            log(
+                f"warehouse: the landing holds database {landed}, the warehouse was built from "
+                f"{built_from}: rebuilding the incremental facts from scratch"
+            )
+            full_refresh = True
+    arguments = ["build"]
+    if select:
+        arguments += ["--select", *([select] if isinstance(select, str) else select)]
+    if full_refresh:
+        arguments.append("--full-refresh")
+    log(f"warehouse: {landing} -> {warehouse}")
+    run_dbt(arguments, settings, log=log, target_path=target_path, log_path=log_path)
+    return warehouse
+
+
+def generate_docs(
+    settings: Settings | None = None,
+    *,
+    log: Log = _log_to_stderr,
+    target_path: Path | None = None,
+) -> Path:
+    """`dbt docs generate` (needs a built warehouse for the catalogue); returns index.html."""
+    settings = settings or get_settings()
+    run_dbt(["docs", "generate"], settings, log=log, target_path=target_path)
+    return (target_path or DBT_PROJECT_DIR / "target") / "index.html"
+
+
+app = typer.Typer(
+    help="The warehouse: dbt-duckdb models from the landing to the marts (dbt_project/).",
+    no_args_is_help=True,
+)
+
+
+def _fail(error: WarehouseBuildError) -> typer.Exit:
+    typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+@app.command("build")
+def build_command(
+    select: Annotated[
+        list[str] | None,
+        typer.Option("--select", "-s", help="Build only these (dbt selection syntax)."),
+    ] = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild the incremental facts from scratch.")
+    ] = False,
+) -> None:
+    """Run `dbt build`: landing (BIBBLA_LANDING) -> warehouse (BIBBLA_WAREHOUSE), with tests."""
+    try:
+        warehouse = build_warehouse(select=select, full_refresh=full_refresh)
+    except WarehouseBuildError as error:
+        raise _fail(error) from error
+    typer.echo(f"built {warehouse}")
+
+
+@app.command("docs")
+def docs_command(
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Then serve the docs on http://127.0.0.1:8080/.")
+    ] = False,
+) -> None:
+    """Generate the dbt documentation site (models, columns, lineage, tests)."""
+    settings = get_settings()
+    try:
+        index = generate_docs(settings)
+        typer.echo(f"docs in {index.parent}")
+        if serve:
+            run_dbt(
+                ["docs", "serve", "--port", "8080", "--host", "127.0.0.1", "--no-browser"],
+                settings,
+            )
+    except WarehouseBuildError as error:
+        raise _fail(error) from error

@@ -1,0 +1,172 @@
+{#- Population-weighted inequality across municipalities (metrics.md): for each group of
+    `keys`, with weights p_i and values x_i from `relation` (columns weight, metric_value,
+    cohort), P = Σ p_i and μ = Σ p_i x_i / P:
+      CV   = sqrt(Σ p_i (x_i − μ)² / P) / μ
+      Gini = Σ_i Σ_j p_i p_j |x_i − x_j| / (2 P² μ)
+      max/min ratio of x_i
+      Theil T = Σ (p_i/P)(x_i/μ) ln(x_i/μ) = within + between, with, per cohort g,
+        within  = Σ_g s_g T_g,  between = Σ_g s_g ln(μ_g/μ),  s_g = P_g μ_g / (P μ).
+    A term with x_i = 0 contributes 0 to Theil (the limit of x ln x). Rows with a null
+    value or no weight are left out. Outputs are rounded to 6 decimals: more than any
+    report shows, and what the unit tests compare against. -#}
+{% macro inequality_indices(relation, keys) %}
+{%- set key_list = keys | join(', ') -%}
+idx_base as (
+
+    select {{ key_list }}, municipality_code, cohort, weight, metric_value
+    from {{ relation }}
+    where metric_value is not null and weight > 0
+
+),
+
+idx_totals as (
+
+    select
+        {{ key_list }},
+        count(*) as municipalities,
+        sum(weight) as total_weight,
+        sum(weight * metric_value) / sum(weight) as mean_value,
+        max(metric_value) as max_value,
+        min(metric_value) as min_value
+    from idx_base as base
+    group by {{ key_list }}
+
+),
+
+idx_cohorts as (
+
+    select
+        {{ key_list }},
+        cohort,
+        sum(weight) as cohort_weight,
+        sum(weight * metric_value) / sum(weight) as cohort_mean
+    from idx_base as base
+    group by {{ key_list }}, cohort
+
+),
+
+idx_terms as (
+
+    select
+        {% for key in keys %}base.{{ key }}, {% endfor %}
+        base.cohort,
+        base.weight,
+        base.metric_value,
+        totals.total_weight,
+        totals.mean_value,
+        cohorts.cohort_weight,
+        cohorts.cohort_mean,
+        case when base.metric_value > 0 and totals.mean_value > 0
+            then (base.weight / totals.total_weight) * (base.metric_value / totals.mean_value)
+                 * {{ natural_log('base.metric_value / totals.mean_value') }}
+            else 0 end as theil_term,
+        case when base.metric_value > 0 and cohorts.cohort_mean > 0
+            then (base.weight / cohorts.cohort_weight) * (base.metric_value / cohorts.cohort_mean)
+                 * {{ natural_log('base.metric_value / cohorts.cohort_mean') }}
+            else 0 end as cohort_theil_term
+    from idx_base as base
+    inner join idx_totals as totals on {{ join_on_keys('base', 'totals', keys) }}
+    inner join idx_cohorts as cohorts on {{ join_on_keys('base', 'cohorts', keys) }} and base.cohort = cohorts.cohort
+
+),
+
+idx_dispersion as (
+
+    select
+        {{ key_list }},
+        sum(weight * (metric_value - mean_value) * (metric_value - mean_value))
+            / max(total_weight) as weighted_variance,
+        sum(theil_term) as theil_t
+    from idx_terms
+    group by {{ key_list }}
+
+),
+
+idx_cohort_theil as (
+
+    select
+        {{ key_list }},
+        cohort,
+        max(cohort_weight) * max(cohort_mean) / (max(total_weight) * max(mean_value))
+            as cohort_share,
+        max(cohort_mean) as cohort_mean,
+        sum(cohort_theil_term) as cohort_theil,
+        max(mean_value) as mean_value
+    from idx_terms
+    where mean_value > 0
+    group by {{ key_list }}, cohort
+
+),
+
+idx_decomposition as (
+
+    select
+        {{ key_list }},
+        sum(cohort_share * cohort_theil) as theil_within,
+        sum(case when cohort_mean > 0
+            then cohort_share * {{ natural_log('cohort_mean / mean_value') }}
+            else 0 end) as theil_between,
+        max(case when cohort = 'earlier_members' then cohort_mean end)
+            as mean_earlier_members,
+        max(case when cohort = 'joiners' then cohort_mean end) as mean_joiners,
+        max(case when cohort = 'earlier_members' then cohort_theil end)
+            as theil_earlier_members,
+        max(case when cohort = 'joiners' then cohort_theil end) as theil_joiners,
+        max(case when cohort = 'earlier_members' then cohort_share end)
+            as share_earlier_members,
+        max(case when cohort = 'joiners' then cohort_share end) as share_joiners
+    from idx_cohort_theil
+    group by {{ key_list }}
+
+),
+
+idx_pairs as (
+
+    select
+        {% for key in keys %}a.{{ key }}, {% endfor %}
+        sum(a.weight * b.weight
+            * case when a.metric_value > b.metric_value then a.metric_value - b.metric_value
+                   else b.metric_value - a.metric_value end) as weighted_abs_differences
+    from idx_base as a
+    inner join idx_base as b on {{ join_on_keys('a', 'b', keys) }}
+    group by {% for key in keys %}a.{{ key }}{% if not loop.last %}, {% endif %}{% endfor %}
+
+),
+
+idx_result as (
+
+    select
+    {% for key in keys %}totals.{{ key }}, {% endfor %}
+    cast(totals.municipalities as bigint) as municipalities,
+    totals.total_weight,
+    round(totals.mean_value, 6) as mean_value,
+    round(case when totals.mean_value > 0
+        then sqrt(dispersion.weighted_variance) / totals.mean_value end, 6)
+        as coefficient_of_variation,
+    round(case when totals.mean_value > 0
+        then pairs.weighted_abs_differences
+             / (2 * totals.total_weight * totals.total_weight * totals.mean_value) end, 6)
+        as gini,
+    round(case when totals.min_value > 0 then totals.max_value / totals.min_value end, 6)
+        as max_min_ratio,
+    round(case when totals.mean_value > 0 then dispersion.theil_t end, 6) as theil_t,
+    round(decomposition.theil_within, 6) as theil_within,
+    round(decomposition.theil_between, 6) as theil_between,
+    round(decomposition.mean_earlier_members, 6) as mean_earlier_members,
+    round(decomposition.mean_joiners, 6) as mean_joiners,
+    round(decomposition.theil_earlier_members, 6) as theil_earlier_members,
+    round(decomposition.theil_joiners, 6) as theil_joiners,
+    round(decomposition.share_earlier_members, 6) as share_earlier_members,
+    round(decomposition.share_joiners, 6) as share_joiners
+from idx_totals as totals
+inner join idx_dispersion as dispersion on {{ join_on_keys('totals', 'dispersion', keys) }}
+inner join idx_pairs as pairs on {{ join_on_keys('totals', 'pairs', keys) }}
+left join idx_decomposition as decomposition on {{ join_on_keys('totals', 'decomposition', keys) }}
+
+)
+{% endmacro %}
+
+{#- `left.k1 = right.k1 and left.k2 = right.k2 …` for a list of key columns. -#}
+{% macro join_on_keys(left, right, keys) -%}
+    {%- for key in keys %}{{ left }}.{{ key }} = {{ right }}.{{ key }}{% if not loop.last %} and {% endif %}{% endfor -%}
+{%- endmacro %}

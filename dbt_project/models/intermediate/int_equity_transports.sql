@@ -1,0 +1,42 @@
+{#- One row per municipality and reporting period: transports dispatched in the period
+    to or from its branches (metrics.md transports_per_1000). A transport between two
+    branches of the same municipality counts once for it. -#}
+with transports as (
+
+    select * from {{ ref('fct_transports') }}
+    where dispatched_date is not null
+
+),
+
+ends as (
+
+    select transport_id, dispatched_date, from_municipality_code as municipality_code
+    from transports
+
+    union
+
+    select transport_id, dispatched_date, to_municipality_code as municipality_code
+    from transports
+
+),
+
+ends_in_periods as (
+
+    select 'month' as period_type, {{ month_start('dispatched_date') }} as period_start, ends.*
+    from ends
+
+    union all
+
+    select 'year' as period_type, {{ year_start('dispatched_date') }} as period_start, ends.*
+    from ends
+
+)
+
+select
+    municipality_code,
+    period_type,
+    period_start,
+    cast(count(*) as bigint) as transports
+from ends_in_periods
+where municipality_code is not null
+group by municipality_code, period_type, period_start

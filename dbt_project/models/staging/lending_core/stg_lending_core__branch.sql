@@ -1,0 +1,33 @@
+{#- Every landed snapshot of `branch` (one row per branch, per as-of date), renamed and typed.
+    `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
+    (LANDING.md). Older copies stay available for history. -#}
+with source as (
+
+    select * from {{ source('lending_core', 'branch') }}
+
+),
+
+renamed as (
+
+    select
+        database_id,
+        cast(snapshot_event_id as bigint) as snapshot_event_id,
+        cast(date as date) as snapshot_date,
+        code as branch_code,
+        name as branch_name,
+        municipality_code,
+        kind as branch_kind,
+        staffed_hours_per_week,
+        staffless_hours_per_week,
+        open_days,
+        latitude,
+        longitude,
+        max(date) over () as latest_snapshot_date
+    from source
+
+)
+
+select
+    *,
+    snapshot_date = latest_snapshot_date as is_latest_snapshot
+from renamed

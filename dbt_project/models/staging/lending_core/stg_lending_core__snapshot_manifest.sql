@@ -1,0 +1,29 @@
+{#- Every landed snapshot of `snapshot_manifest` (one row per snapshot (what the copies of one as-of date describe), per as-of date), renamed and typed.
+    `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
+    (LANDING.md). Older copies stay available for history. -#}
+with source as (
+
+    select * from {{ source('lending_core', 'snapshot_manifest') }}
+
+),
+
+renamed as (
+
+    select
+        database_id,
+        cast(snapshot_event_id as bigint) as snapshot_event_id,
+        cast(date as date) as snapshot_date,
+        as_of,
+        as_of_rule,
+        database_created_at,
+        is_simulated,
+        taken_at,
+        max(date) over () as latest_snapshot_date
+    from source
+
+)
+
+select
+    *,
+    snapshot_date = latest_snapshot_date as is_latest_snapshot
+from renamed
