@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     )
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_failed_auth_limit: str = Field(
+        default="10/minute",
+        description="Failed authentications a client may make before it is refused (429).",
+    )
     timezone: str = Field(
         default="Europe/Stockholm", description="Local time of the libraries (dates, van days)."
     )

@@ -10,7 +10,12 @@ class NotFound(DomainError):
 
 
 class InvalidRequest(DomainError):
-    """The request names things that exist but do not fit together (e.g. a hub as branch)."""
+    """The request is well formed but a value in it does not fit (an unknown code, a hub
+    as a lending branch); `field` names the input at fault where there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class NotPermitted(DomainError):

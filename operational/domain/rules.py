@@ -46,10 +46,12 @@ class Consortium:
         except KeyError:
             raise errors.NotFound(f"no branch with code {code!r}") from None
 
-    def lending_branch(self, code: str) -> Branch:
+    def lending_branch(self, code: str, field: str = "branch_code") -> Branch:
         branch = self.branch(code)
         if not branch.lends:
-            raise errors.InvalidRequest(f"branch {code} is the transport hub; it lends nothing")
+            raise errors.InvalidRequest(
+                f"branch {code} is the transport hub; it lends nothing", field=field
+            )
         return branch
 
     def is_member(self, municipality_code: str, day: date) -> bool:

@@ -7,28 +7,36 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from operational.adapters import feed
 from operational.clock import Clock, SystemClock
 from operational.domain import errors
 from operational.domain.access import Permission
 from operational.domain.model import Audience, MediaType, PatronCategory
-from operational.entrypoints.throttle import (
-    FAILED_AUTH_LIMIT,
-    FailedAuthThrottle,
-    TooManyFailedAttempts,
-)
+from operational.entrypoints.throttle import FailedAuthThrottle, TooManyFailedAttempts
 from operational.service_layer import access, services
 from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 log = logging.getLogger(__name__)
 
 MAX_ID = 2**31 - 1
+# Strict where lax parsing would accept the wrong JSON type: a number is not a date, a
+# string is not an id.
+def _date_text(value):
+    if not isinstance(value, str | date):
+        raise ValueError("a date is written as text, YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_date_text)]
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 Code = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$")]
 Card = Annotated[str, Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
@@ -39,6 +47,26 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class ErrorOut(BaseModel):
+    """Why a request was refused."""
+
+    detail: str
+    error: str
+
+
+_ERRORS = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in [
+        (401, "no token, or an unknown, expired or revoked one"),
+        (403, "the role may not do this, or the municipality may not use that branch"),
+        (404, "the patron, item, title, loan, hold or transport does not exist"),
+        (409, "the request clashes with the current state"),
+        (429, "too many failed authentication attempts from this client"),
+        (503, "the lending database is unavailable"),
+    ]
+}
+
+
 class BranchOut(BaseModel):
     code: str
     name: str
@@ -47,6 +75,16 @@ class BranchOut(BaseModel):
 
 
 class PatronIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {"card_number": "CARD-9", "home_municipality_code": "1884", "category": "adult"}
+            ]
+        },
+    )
+
     card_number: Card
     home_municipality_code: Annotated[str, Field(pattern=r"^\d{4}$")]
     category: PatronCategory
@@ -54,7 +92,7 @@ class PatronIn(Body):
     name: Annotated[str, Field(max_length=200)] | None = None
     email: Annotated[str, Field(max_length=320)] | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None
-    birth_date: date | None = None
+    birth_date: Day | None = None
 
 
 class PatronOut(BaseModel):
@@ -65,12 +103,27 @@ class PatronOut(BaseModel):
 
 
 class TitleIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Kallocain",
+                    "author": "Karin Boye",
+                    "media_type": "book",
+                    "audience": "adult",
+                }
+            ]
+        },
+    )
+
     title: Annotated[str, Field(min_length=1, max_length=500)]
     author: Annotated[str, Field(max_length=300)] | None = None
     media_type: MediaType
     audience: Audience
     isbn: Annotated[str, Field(pattern=r"^[0-9Xx-]{10,17}$")] | None = None
-    year: Annotated[int, Field(ge=1400, le=2100)] | None = None
+    year: Annotated[int, Field(ge=1400, le=2100, strict=True)] | None = None
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")] = "sv"
     collection_code: Annotated[str, Field(max_length=40)] | None = None
 
@@ -84,8 +137,16 @@ class TitleOut(BaseModel):
 
 
 class ItemIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [{"barcode": "B-9", "title_id": 1, "home_branch_code": "NORA"}]
+        },
+    )
+
     barcode: Barcode
-    title_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+    title_id: BodyId
     home_branch_code: Code
 
 
@@ -99,6 +160,14 @@ class ItemOut(BaseModel):
 
 
 class LoanIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [{"card_number": "CARD-1", "item_barcode": "B-1", "branch_code": "NORA"}]
+        },
+    )
+
     card_number: Card
     item_barcode: Barcode
     branch_code: Code
@@ -110,6 +179,12 @@ class LoanOut(BaseModel):
 
 
 class ReturnIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"item_barcode": "B-3", "branch_code": "NORA"}]},
+    )
+
     item_barcode: Barcode
     branch_code: Code
 
@@ -121,8 +196,16 @@ class ReturnOut(BaseModel):
 
 
 class HoldIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [{"card_number": "CARD-1", "title_id": 2, "pickup_branch_code": "NORA"}]
+        },
+    )
+
     card_number: Card
-    title_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+    title_id: BodyId
     pickup_branch_code: Code
 
 
@@ -168,9 +251,15 @@ class PatronLoanOut(BaseModel):
 
 
 class MembershipIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"municipality_code": "1880", "joined_on": "2027-01-01"}]},
+    )
+
     municipality_code: Annotated[str, Field(pattern=r"^\d{4}$")]
-    joined_on: date
-    left_on: date | None = None
+    joined_on: Day
+    left_on: Day | None = None
 
 
 class EventOut(BaseModel):
@@ -253,7 +342,6 @@ _STATUS = [
     (access.Forbidden, 403),
     (errors.NotPermitted, 403),
     (errors.NotFound, 404),
-    (errors.InvalidRequest, 422),
     (errors.Conflict, 409),
 ]
 
@@ -261,14 +349,18 @@ _STATUS = [
 def create_app(
     engine: Engine | None = None,
     clock: Clock | None = None,
-    failed_auth_limit: str = FAILED_AUTH_LIMIT,
+    failed_auth_limit: str | None = None,
 ) -> FastAPI:
     """The API on engine (default: the configured lending-core database)."""
-    if engine is None:
+    if engine is None or failed_auth_limit is None:
         from bibbla.config import get_settings
-        from operational.bootstrap import engine_for
 
-        engine = engine_for(get_settings().operational_db_url)
+        settings = get_settings()
+        failed_auth_limit = failed_auth_limit or settings.api_failed_auth_limit
+        if engine is None:
+            from operational.bootstrap import engine_for
+
+            engine = engine_for(settings.operational_db_url)
     clock = clock or SystemClock()
     bearer = HTTPBearer(auto_error=False, description="a token from `bibbla token create`")
 
@@ -304,6 +396,21 @@ def create_app(
         description="Shared catalogue, one card, loans, holds and transports for the "
         "Bergslagsbibblan consortium. Every call needs a bearer token.",
     )
+
+    @app.exception_handler(errors.InvalidRequest)
+    async def _invalid(_request: Request, error: errors.InvalidRequest) -> JSONResponse:
+        # The same shape as FastAPI's own 422s, so a client handles both one way.
+        location = ["body", error.field] if error.field else ["body"]
+        problem = {"type": "invalid_value", "loc": location, "msg": str(error)}
+        return JSONResponse({"detail": [problem], "error": "InvalidRequest"}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:
+            # A body that is not even JSON text is malformed input like any other: 422.
+            problem = {"type": "json_invalid", "loc": ["body"], "msg": str(error.detail)}
+            return JSONResponse({"detail": [problem]}, 422)
+        return await http_exception_handler(request, error)
 
     @app.exception_handler(errors.DomainError)
     async def _domain_error(_request: Request, error: errors.DomainError) -> JSONResponse:
@@ -343,7 +450,7 @@ def create_app(
             headers={"Retry-After": "5"},
         )
 
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", responses=_ERRORS)
 
     @api.get("/branches", response_model=list[BranchOut])
     def list_branches(_=require(Permission.READ_BRANCHES)):
@@ -399,7 +506,7 @@ def create_app(
         return LoanOut(loan_id=loan.id, due_at=loan.due_at)
 
     @api.post("/loans/{loan_id}/renew", response_model=LoanOut)
-    def renew(loan_id: Id, _=require(Permission.CIRCULATION)):
+    def renew(loan_id: Annotated[Id, Path(examples=[1])], _=require(Permission.CIRCULATION)):
         loan = services.renew(uow(), clock, loan_id)
         return LoanOut(loan_id=loan.id, due_at=loan.due_at)
 
@@ -417,13 +524,13 @@ def create_app(
         return _hold_out(hold)
 
     @api.get("/holds/{hold_id}", response_model=HoldOut)
-    def get_hold(hold_id: Id, _=require(Permission.CIRCULATION)):
+    def get_hold(hold_id: Annotated[Id, Path(examples=[1])], _=require(Permission.CIRCULATION)):
         with reading_uow() as work:
             return _hold_out(work.holds.get(hold_id))
 
     @api.post("/holds/{hold_id}/cancel", response_model=HoldOut)
     def cancel_hold(
-        hold_id: Id,
+        hold_id: Annotated[Id, Path(examples=[2])],
         reason: Annotated[Literal["patron", "staff"], Query()] = "patron",
         _=require(Permission.CIRCULATION),
     ):
@@ -442,11 +549,13 @@ def create_app(
             ]
 
     @api.post("/transports/{transport_id}/dispatch", response_model=TransportOut)
-    def dispatch(transport_id: Id, _=require(Permission.CIRCULATION)):
+    def dispatch(
+        transport_id: Annotated[Id, Path(examples=[1])], _=require(Permission.CIRCULATION)
+    ):
         return _transport_out(services.dispatch_transport(uow(), clock, transport_id))
 
     @api.post("/transports/{transport_id}/receive", response_model=ReceiveOut)
-    def receive(transport_id: Id, _=require(Permission.CIRCULATION)):
+    def receive(transport_id: Annotated[Id, Path(examples=[2])], _=require(Permission.CIRCULATION)):
         work = uow()
         outcome = services.receive_transport(work, clock, transport_id)
         with reading_uow() as reading:
@@ -460,7 +569,7 @@ def create_app(
 
     @api.get("/patrons/{card_number}/loans", response_model=list[PatronLoanOut])
     def patron_loans(
-        card_number: Annotated[str, Path(max_length=40)],
+        card_number: Annotated[str, Path(max_length=40, examples=["CARD-2"])],
         _=require(Permission.READ_PATRON_LOANS),
     ):
         with reading_uow() as work:

@@ -37,7 +37,7 @@ def create_token(
 ) -> str:
     """Store a new token's hash and return its secret (the only time it is visible)."""
     if expires_in_days is not None and expires_in_days <= 0:
-        raise errors.InvalidRequest("expires_in_days must be positive")
+        raise errors.InvalidRequest("expires_in_days must be positive", field="expires_in_days")
     with uow:
         if uow.tokens.by_name(name) is not None:
             raise errors.AlreadyExists(f"a token named {name!r} exists; revoke it or pick a name")

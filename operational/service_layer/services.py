@@ -67,14 +67,18 @@ def register_patron(
 ) -> Patron:
     with uow:
         if uow.reference.municipality(home_municipality_code) is None:
-            raise errors.InvalidRequest(f"unknown municipality code {home_municipality_code!r}")
+            raise errors.InvalidRequest(
+                f"unknown municipality code {home_municipality_code!r}",
+                field="home_municipality_code",
+            )
         consortium = uow.consortium
         if home_branch_code is None:
             home_branch_code = _main_branch(consortium, home_municipality_code)
-        branch = consortium.lending_branch(home_branch_code)
+        branch = consortium.lending_branch(home_branch_code, field="home_branch_code")
         if branch.municipality_code != home_municipality_code:
             raise errors.InvalidRequest(
-                f"home branch {home_branch_code} is not in municipality {home_municipality_code}"
+                f"home branch {home_branch_code} is not in municipality {home_municipality_code}",
+                field="home_branch_code",
             )
         if uow.patrons.card_taken(card_number):
             raise errors.AlreadyExists(f"card number {card_number!r} is already registered")
@@ -99,7 +103,9 @@ def _main_branch(consortium, municipality_code: str) -> str:
     for branch in consortium.branches.values():
         if branch.municipality_code == municipality_code and branch.kind == BranchKind.MAIN:
             return branch.code
-    raise errors.InvalidRequest(f"municipality {municipality_code} has no main library")
+    raise errors.InvalidRequest(
+        f"municipality {municipality_code} has no main library", field="home_municipality_code"
+    )
 
 
 def default_collection(media_type: MediaType, audience: Audience, language: str) -> str:
@@ -132,7 +138,9 @@ def add_title(
         try:
             uow.reference.collection(code)
         except errors.NotFound:
-            raise errors.InvalidRequest(f"unknown collection {code!r}") from None
+            raise errors.InvalidRequest(
+                f"unknown collection {code!r}", field="collection_code"
+            ) from None
         record = Title(
             title=title,
             author=author,
@@ -154,7 +162,7 @@ def add_item(
     uow: UnitOfWork, clock: Clock, barcode: str, title_id: int, home_branch_code: str
 ) -> Item:
     with uow:
-        uow.consortium.lending_branch(home_branch_code)
+        uow.consortium.lending_branch(home_branch_code, field="home_branch_code")
         title = uow.titles.lock(uow.titles.get(title_id).id)
         if uow.items.barcode_taken(barcode):
             raise errors.AlreadyExists(f"barcode {barcode!r} is already in use")
@@ -325,7 +333,7 @@ def place_hold(
 ) -> Hold:
     with uow:
         now = clock.now()
-        pickup = uow.consortium.lending_branch(pickup_branch_code)
+        pickup = uow.consortium.lending_branch(pickup_branch_code, field="pickup_branch_code")
         patron = uow.patrons.by_card(card_number)
         uow.consortium.check_patron_may_use(patron, pickup, local_date(now))
         title = uow.titles.lock(uow.titles.get(title_id).id)
@@ -453,9 +461,11 @@ def change_membership(
     """Record that a municipality joins (or leaves) the shared system from a date."""
     with uow:
         if uow.reference.municipality(municipality_code) is None:
-            raise errors.InvalidRequest(f"unknown municipality code {municipality_code!r}")
+            raise errors.InvalidRequest(
+                f"unknown municipality code {municipality_code!r}", field="municipality_code"
+            )
         if left_on is not None and left_on <= joined_on:
-            raise errors.InvalidRequest("left_on must be after joined_on")
+            raise errors.InvalidRequest("left_on must be after joined_on", field="left_on")
         current = uow.reference.memberships_of(municipality_code)
         membership = next((m for m in current if m.joined_on == joined_on), None)
         if membership is None:

@@ -223,7 +223,9 @@ def test_unknown_things_are_404_and_bad_references_422(client, tokens):
         json={"card_number": "CARD-9", "category": "adult", "home_municipality_code": "9999"},
         headers=staff,
     )
-    assert r.status_code == 422 and "9999" in r.json()["detail"]
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "home_municipality_code"]
+    assert "9999" in r.json()["detail"][0]["msg"]
     r = client.post("/api/v1/loans/2147483647/renew", headers=staff)
     assert r.status_code == 404
     r = client.post("/api/v1/loans/2147483648/renew", headers=staff)
@@ -231,7 +233,14 @@ def test_unknown_things_are_404_and_bad_references_422(client, tokens):
     r = client.post(
         "/api/v1/returns", json={"item_barcode": "B-1", "branch_code": "OREB-HUB"}, headers=staff
     )
-    assert r.status_code == 422 and "hub" in r.json()["detail"]
+    assert r.status_code == 422 and "hub" in r.json()["detail"][0]["msg"]
+    assert r.json()["detail"][0]["loc"] == ["body", "branch_code"]
+    r = client.post(
+        "/api/v1/returns",
+        content=b"\xff\xfe<",
+        headers={**staff, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body"]
 
 
 def test_openapi_docs_are_served(client):
