@@ -5,6 +5,7 @@ import typer
 from bibbla import reports, warehouse
 from ingestion import cli as ingestion
 from operational.entrypoints import cli as lending
+from orchestration import cli as pipeline
 
 app = typer.Typer(
     help="bibbla: the equal-library-service warehouse for Bergslagsbibblan.",
@@ -18,6 +19,7 @@ app.command("serve")(lending.serve)
 app.command("simulate")(lending.simulate)
 app.add_typer(reports.app, name="reports")
 app.add_typer(ingestion.app, name="ingest")
+app.add_typer(pipeline.app, name="pipeline")
 app.add_typer(warehouse.app, name="warehouse")
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""The assets: landing tables (ingestion), the dbt warehouse and its docs, the report site."""

@@ -1,0 +1,523 @@
+"""Great Expectations suites on the landing tables, as Dagster asset checks.
+
+Blocking (a failure stops the warehouse from being built on the landing in that run):
+- `event_ids_unique_and_increasing` on `landing/circulation_event`: the files as written,
+  before any de-duplication: every id once, increasing within each file and from batch to
+  batch, inside the id range its file name records, and exactly `1..watermark` (landed and
+  quarantined together; the lending core's ids have no gaps);
+- `loans_returned_after_checkout` on `landing/circulation_event`: per loan, one checkout;
+  renewals, due time and return at or after the checkout, the return after the last renewal;
+- `codes_known` on every table that names a branch or municipality: each code is in the
+  newest `branch` / `municipality` snapshot;
+- `no_personal_data` on every landing table: the files hold exactly the contract's columns
+  (none of the personal ones), every `patron_key` is a 64-hex-digit pseudonym, and no
+  event's `details` has a personal key.
+
+Not blocking but failing (severity ERROR): `quarantine_empty` on every table with a
+quarantine. A quarantined row is kept aside with its reason; the warehouse is still right
+about the rows that landed, so it is built, and the check stays red until someone looks.
+"""
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import polars as pl
+from dagster import AssetCheckExecutionContext
+
+from bibbla.config import Settings
+from ingestion import check_feed_landing
+from ingestion.contract import (
+    ALL_TABLES,
+    CIRCULATION_EVENT,
+    EVENT_TABLES,
+    SNAPSHOT_TABLES,
+    TABLES,
+)
+from ingestion.events import PERSONAL_DETAIL_KEYS
+from ingestion.landing import BATCH_FILE
+from orchestration.checks import gx
+from orchestration.checks.reading import Reader
+from orchestration.dbt_project import landing_key
+
+EVENTS = CIRCULATION_EVENT.name
+EVENT_KEY = landing_key(EVENTS)
+
+# Columns that would be personal data wherever they appear (domain.md: names, e-mail,
+# phone, card numbers and exact birth dates never leave the lending core).
+PERSONAL_COLUMNS = (
+    "patron_id",
+    "name_of_patron",
+    "first_name",
+    "last_name",
+    "full_name",
+    "email",
+    "e_mail",
+    "phone",
+    "phone_number",
+    "card_number",
+    "birth_date",
+    "date_of_birth",
+    "personal_number",
+    "personnummer",
+    "address",
+    "street_address",
+)
+PERSONAL_COLUMN_PATTERN = (
+    r"(?:e_?mail|phone|birth|card_?n|personnummer|personal_?number|address|ssn|"
+    r"first_?name|last_?name|full_?name|surname)"
+)
+PSEUDONYM_PATTERN = r"^[0-9a-f]{64}$"
+
+# Which columns name a branch or a municipality, per landing table.
+BRANCH, MUNICIPALITY = "branch", "municipality"
+CODE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "circulation_event": (
+        ("branch_code", BRANCH),
+        ("from_branch_code", BRANCH),
+        ("to_branch_code", BRANCH),
+    ),
+    "membership": (("municipality_code", MUNICIPALITY),),
+    "branch": (("municipality_code", MUNICIPALITY),),
+    "van_route": (("municipality_a", MUNICIPALITY), ("municipality_b", MUNICIPALITY)),
+    "item": (("home_branch_code", BRANCH), ("current_branch_code", BRANCH)),
+    "patron": (("home_municipality_code", MUNICIPALITY), ("home_branch_code", BRANCH)),
+    "open_loan": (("branch_code", BRANCH),),
+    "active_hold": (("pickup_branch_code", BRANCH),),
+    "open_transport": (("from_branch_code", BRANCH), ("to_branch_code", BRANCH)),
+    "population": (("municipality_code", MUNICIPALITY),),
+    "population_by_age": (("municipality_code", MUNICIPALITY),),
+    "goal_milestone": (("municipality_code", MUNICIPALITY),),
+    "kb_library_statistics": (("municipality_code", MUNICIPALITY),),
+}
+QUARANTINED_TABLES = tuple(table.name for table in (*EVENT_TABLES, *SNAPSHOT_TABLES))
+
+
+# ---------------------------------------------------------------- event ids
+
+
+def _event_files(settings: Settings) -> list[tuple[Path, int, int, bool]]:
+    """Every landed and quarantined event file with the batch range its name records."""
+    root = settings.landing_path
+    found = []
+    for quarantined, folder, pattern in (
+        (False, root / EVENTS, "date=*/part-*.parquet"),
+        (True, root / "_quarantine" / EVENTS, "part-*.parquet"),
+    ):
+        for path in sorted(folder.glob(pattern)) if folder.exists() else []:
+            match = BATCH_FILE.match(path.name)
+            if match:
+                found.append((path, int(match["first"]), int(match["last"]), quarantined))
+    return found
+
+
+def event_id_frames(settings: Settings) -> tuple[list[gx.Frame], dict]:
+    """The landed and quarantined event ids, in the files as written (read with polars,
+    file by file: the order inside each file is part of what is checked)."""
+    gxe = gx.expectations()
+    feed = check_feed_landing(settings)
+    watermark = feed.watermark
+    parts = [
+        pl.read_parquet(path, columns=["id", "database_id"], hive_partitioning=False).with_columns(
+            pl.col("id").shift(1).alias("previous_id_in_file"),
+            pl.lit(quarantined).alias("quarantined"),
+            pl.lit(first).alias("batch_first"),
+            pl.lit(last).alias("batch_last"),
+        )
+        for path, first, last, quarantined in _event_files(settings)
+    ]
+    schema = {
+        "id": pl.Int64,
+        "database_id": pl.String,
+        "previous_id_in_file": pl.Int64,
+        "quarantined": pl.Boolean,
+        "batch_first": pl.Int64,
+        "batch_last": pl.Int64,
+    }
+    rows = pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame(schema=schema)
+    databases = rows.group_by("database_id").agg(pl.len().alias("rows")).sort("database_id")
+    batches = (
+        rows.select("batch_first", "batch_last")
+        .unique()
+        .sort("batch_first", "batch_last")
+        .with_columns(pl.col("batch_last").shift(1).alias("previous_batch_last"))
+    )
+    events = rows.drop("database_id").to_pandas()
+    del rows, parts
+    frames = [
+        gx.Frame(
+            "event_ids",
+            events,
+            [
+                gxe.ExpectColumnValuesToBeUnique(column="id"),
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="id",
+                    column_B="previous_id_in_file",
+                    or_equal=False,
+                    ignore_row_if="either_value_is_missing",
+                ),
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="id", column_B="batch_first", or_equal=True
+                ),
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="batch_last", column_B="id", or_equal=True
+                ),
+                gxe.ExpectColumnValuesToBeBetween(column="id", min_value=1, max_value=watermark),
+                gxe.ExpectTableRowCountToEqual(value=watermark),
+            ],
+            ids=("id", "batch_first", "batch_last", "quarantined"),
+            note="one row per landed or quarantined event file row, before de-duplication",
+        ),
+        gx.Frame(
+            "event_batches",
+            batches.to_pandas(),
+            [
+                gxe.ExpectColumnValuesToBeUnique(column="batch_first"),
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="batch_first",
+                    column_B="previous_batch_last",
+                    or_equal=False,
+                    ignore_row_if="either_value_is_missing",
+                ),
+            ],
+            ids=("batch_first", "batch_last", "previous_batch_last"),
+        ),
+        gx.Frame(
+            "event_databases",
+            databases.to_pandas(),
+            [
+                gxe.ExpectColumnValuesToBeInSet(
+                    column="database_id", value_set=[feed.database_id] if feed.database_id else []
+                )
+            ],
+            ids=("database_id", "rows"),
+        ),
+    ]
+    return frames, feed.to_dict()
+
+
+def evaluate_event_ids(settings: Settings) -> dg.AssetCheckResult:
+    frames, feed = event_id_frames(settings)
+    return gx.check_result(gx.run(frames), extra={"feed": dg.MetadataValue.json(feed)})
+
+
+@dg.asset_check(
+    asset=EVENT_KEY,
+    name="event_ids_unique_and_increasing",
+    blocking=True,
+    description="Landed and quarantined event ids, before any de-duplication: each id once, "
+    "increasing within a file and from batch to batch, within the batch's recorded range, "
+    "exactly 1..watermark, all of the landing's one database.",
+)
+def event_ids_unique_and_increasing(settings: dg.ResourceParam[Settings]) -> dg.AssetCheckResult:
+    return evaluate_event_ids(settings)
+
+
+# ---------------------------------------------------------------- loan times
+
+
+def loan_time_frames(settings: Settings) -> list[gx.Frame]:
+    gxe = gx.expectations()
+    with Reader(settings) as reader:
+        loans = reader.df(
+            f"""
+            select
+                loan_id,
+                count(*) filter (where type = 'checkout') as checkouts,
+                count(*) filter (where type = 'checkin') as checkins,
+                min(occurred_at) filter (where type = 'checkout') as checked_out_at,
+                min(due_at) filter (where type = 'checkout') as due_at,
+                max(occurred_at) filter (where type = 'renew') as last_renewed_at,
+                max(occurred_at) filter (where type = 'checkin') as returned_at
+            from {reader.table(EVENTS)}
+            where loan_id is not null and type in ('checkout', 'renew', 'checkin')
+            group by loan_id
+            """
+        )
+
+    def after(later: str, earlier: str):
+        return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing"
+        )
+
+    return [
+        gx.Frame(
+            "loans",
+            loans,
+            [
+                gxe.ExpectColumnValuesToBeBetween(column="checkouts", min_value=1, max_value=1),
+                gxe.ExpectColumnValuesToBeBetween(column="checkins", min_value=0, max_value=1),
+                after("returned_at", "checked_out_at"),
+                after("due_at", "checked_out_at"),
+                after("last_renewed_at", "checked_out_at"),
+                after("returned_at", "last_renewed_at"),
+            ],
+            ids=("loan_id",),
+            note="one row per loan in the landed event feed",
+        )
+    ]
+
+
+def evaluate_loan_times(settings: Settings) -> dg.AssetCheckResult:
+    return gx.check_result(gx.run(loan_time_frames(settings)))
+
+
+@dg.asset_check(
+    asset=EVENT_KEY,
+    name="loans_returned_after_checkout",
+    blocking=True,
+    description="Per loan in the landed feed: checked out once; renewed, due and returned "
+    "at or after the checkout; returned after its last renewal.",
+)
+def loans_returned_after_checkout(settings: dg.ResourceParam[Settings]) -> dg.AssetCheckResult:
+    return evaluate_loan_times(settings)
+
+
+# ---------------------------------------------------------------- codes known
+
+
+def known_codes(reader: Reader) -> dict[str, list[str]]:
+    return {
+        BRANCH: [
+            row[0]
+            for row in reader.connection.sql(
+                f"select distinct code from {reader.current('branch')} where code is not null"
+            ).fetchall()
+        ],
+        MUNICIPALITY: [
+            row[0]
+            for row in reader.connection.sql(
+                f"select distinct code from {reader.current('municipality')} where code is not null"
+            ).fetchall()
+        ],
+    }
+
+
+def code_frames(settings: Settings, table: str) -> list[gx.Frame]:
+    gxe = gx.expectations()
+    frames = []
+    with Reader(settings) as reader:
+        known = known_codes(reader)
+        source = reader.current(table)
+        for kind in (BRANCH, MUNICIPALITY):
+            columns = [column for column, of in CODE_COLUMNS[table] if of == kind]
+            if not columns:
+                continue
+            selects = " union all ".join(
+                f"select '{column}' as code_column, {column} as code, count(*) as rows "
+                f"from {source} where {column} is not null group by all"
+                for column in columns
+            )
+            codes = reader.df(f"select * from ({selects}) order by 1, 2")
+            frames.append(
+                gx.Frame(
+                    f"{table}_{kind}_codes",
+                    codes,
+                    [gxe.ExpectColumnValuesToBeInSet(column="code", value_set=known[kind])],
+                    ids=("code_column", "code", "rows"),
+                    note=f"distinct {kind} codes of {table}, checked against the newest "
+                    f"{kind} snapshot",
+                )
+            )
+    return frames
+
+
+def evaluate_codes(settings: Settings, table: str) -> dg.AssetCheckResult:
+    return gx.check_result(
+        gx.run(code_frames(settings, table)),
+        asset_key=landing_key(table),
+        check_name="codes_known",
+    )
+
+
+def _code_specs() -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            name="codes_known",
+            asset=landing_key(table),
+            blocking=True,
+            # The code lists come from these snapshots.
+            additional_deps=[
+                landing_key(kind) for kind in sorted({kind for _, kind in columns}) if kind != table
+            ],
+            description="Every "
+            + " and ".join(sorted({kind for _, kind in columns}))
+            + f" code in {', '.join(column for column, _ in columns)} is in the newest "
+            "snapshot of the lending core's own list.",
+        )
+        for table, columns in CODE_COLUMNS.items()
+    ]
+
+
+@dg.multi_asset_check(specs=_code_specs(), can_subset=True, name="codes_known")
+def codes_known(
+    context: AssetCheckExecutionContext, settings: dg.ResourceParam[Settings]
+) -> Iterator[dg.AssetCheckResult]:
+    for check_key in sorted(context.selected_asset_check_keys, key=str):
+        yield evaluate_codes(settings, check_key.asset_key.path[-1])
+
+
+# ---------------------------------------------------------------- personal data
+
+
+def personal_data_frames(settings: Settings, table: str) -> list[gx.Frame]:
+    gxe = gx.expectations()
+    contract = TABLES[table]
+    with Reader(settings) as reader:
+        columns = pd.DataFrame({"column_name": reader.landed_columns(table)})
+        frames = [
+            gx.Frame(
+                f"{table}_columns",
+                columns,
+                [
+                    gxe.ExpectColumnValuesToBeInSet(
+                        column="column_name", value_set=contract.column_names
+                    ),
+                    gxe.ExpectColumnValuesToNotBeInSet(
+                        column="column_name", value_set=list(PERSONAL_COLUMNS)
+                    ),
+                    gxe.ExpectColumnValuesToNotMatchRegex(
+                        column="column_name", regex=PERSONAL_COLUMN_PATTERN
+                    ),
+                ],
+                ids=("column_name",),
+                note="the columns of every landed file of the table",
+            )
+        ]
+        if "patron_key" in contract.column_names and reader.has_files(table):
+            keys = reader.df(
+                f"select patron_key, count(*) as rows from {reader.current(table)} "
+                "where patron_key is not null group by all"
+            )
+            frames.append(
+                gx.Frame(
+                    f"{table}_pseudonyms",
+                    keys,
+                    [
+                        gxe.ExpectColumnValuesToMatchRegex(
+                            column="patron_key", regex=PSEUDONYM_PATTERN
+                        )
+                    ],
+                    ids=("patron_key", "rows"),
+                    note="distinct patron keys (HMAC-SHA256 pseudonyms, never raw ids)",
+                )
+            )
+        if table == EVENTS and reader.has_files(table):
+            keys = reader.df(
+                f"select key, count(*) as rows from (select unnest(json_keys(details)) as key "
+                f"from {reader.table(table)} where details is not null) group by all"
+            )
+            frames.append(
+                gx.Frame(
+                    "event_detail_keys",
+                    keys,
+                    [
+                        gxe.ExpectColumnValuesToNotBeInSet(
+                            column="key", value_set=list(PERSONAL_DETAIL_KEYS)
+                        ),
+                        gxe.ExpectColumnValuesToNotMatchRegex(
+                            column="key", regex=PERSONAL_COLUMN_PATTERN
+                        ),
+                    ],
+                    ids=("key", "rows"),
+                    note="the keys used in the events' details JSON",
+                )
+            )
+    return frames
+
+
+def evaluate_personal_data(settings: Settings, table: str) -> dg.AssetCheckResult:
+    return gx.check_result(
+        gx.run(personal_data_frames(settings, table)),
+        asset_key=landing_key(table),
+        check_name="no_personal_data",
+    )
+
+
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            name="no_personal_data",
+            asset=landing_key(table.name),
+            blocking=True,
+            description="The landed files hold exactly the contract's columns, none personal; "
+            "patron keys are pseudonyms; no personal key in event details.",
+        )
+        for table in ALL_TABLES
+    ],
+    can_subset=True,
+    name="no_personal_data",
+)
+def no_personal_data(
+    context: AssetCheckExecutionContext, settings: dg.ResourceParam[Settings]
+) -> Iterator[dg.AssetCheckResult]:
+    for check_key in sorted(context.selected_asset_check_keys, key=str):
+        yield evaluate_personal_data(settings, check_key.asset_key.path[-1])
+
+
+# ---------------------------------------------------------------- quarantine
+
+
+def quarantine_frames(settings: Settings, table: str) -> list[gx.Frame]:
+    gxe = gx.expectations()
+    with Reader(settings) as reader:
+        source = reader.quarantine(table)
+        if source is None:
+            reasons = pd.DataFrame({"quarantine_reason": pd.Series(dtype=str), "rows": []})
+        else:
+            reasons = reader.df(
+                f"select quarantine_reason, count(*) as rows from {source} group by all "
+                "order by rows desc"
+            )
+    return [
+        gx.Frame(
+            f"{table}_quarantine",
+            reasons,
+            [gxe.ExpectColumnValuesToBeInSet(column="quarantine_reason", value_set=[])],
+            ids=("quarantine_reason", "rows"),
+            note="quarantined rows by reason (landing/_quarantine/<table>/)",
+        )
+    ]
+
+
+def evaluate_quarantine(settings: Settings, table: str) -> dg.AssetCheckResult:
+    frames = quarantine_frames(settings, table)
+    quarantined = int(frames[0].data["rows"].sum()) if len(frames[0].data) else 0
+    return gx.check_result(
+        gx.run(frames),
+        asset_key=landing_key(table),
+        check_name="quarantine_empty",
+        extra={"rows_quarantined": quarantined},
+    )
+
+
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            name="quarantine_empty",
+            asset=landing_key(table),
+            blocking=False,
+            description="No row of the table is in quarantine (landing/_quarantine/); the "
+            "failing values are the reasons with their counts.",
+        )
+        for table in QUARANTINED_TABLES
+    ],
+    can_subset=True,
+    name="quarantine_empty",
+)
+def quarantine_empty(
+    context: AssetCheckExecutionContext, settings: dg.ResourceParam[Settings]
+) -> Iterator[dg.AssetCheckResult]:
+    for check_key in sorted(context.selected_asset_check_keys, key=str):
+        yield evaluate_quarantine(settings, check_key.asset_key.path[-1])
+
+
+def landing_checks() -> Sequence[dg.AssetChecksDefinition]:
+    return [
+        event_ids_unique_and_increasing,
+        loans_returned_after_checkout,
+        codes_known,
+        no_personal_data,
+        quarantine_empty,
+    ]
