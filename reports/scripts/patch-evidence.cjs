@@ -1,4 +1,4 @@
-// Postinstall: three small edits to installed Evidence packages, each explained below.
+// Postinstall: small edits to installed Evidence packages, each explained below.
 //
 // Each edit replaces one exact piece of code. If that code is not found exactly once (a new
 // Evidence version moved it), the script exits 1 so that `npm ci` fails: a silently skipped
@@ -100,5 +100,62 @@ for (const dir of installed('@evidence-dev/component-utilities')) {
 		path.join(dir, 'src/autoFormatting.js'),
 		'return typedValue.toLocaleString(undefined, {',
 		`return typedValue.toLocaleString('sv-SE', { /* ${TAG} */`
+	);
+}
+
+// 4. Swedish frame text and figures without stray spaces. A value (`<Value>`) ends in a space
+//    because Evidence's template breaks the line after the number, so "5,76 ." showed before
+//    a full stop; the table of contents, the table search box and the table pager are Swedish.
+for (const dir of installed('@evidence-dev/core-components')) {
+	const dist = path.join(dir, 'dist');
+	edit(
+		path.join(dist, 'unsorted/viz/core/_Value.svelte'),
+		'{formatValue(selected_value, format_object)}\n\t\t{#if description}',
+		'{formatValue(selected_value, format_object)}{#if description}'
+	);
+	edit(
+		path.join(dist, 'organisms/layout/tableofcontents/ContentsList.svelte'),
+		'\t\tOn this page\n',
+		'\t\tPå den här sidan\n'
+	);
+	edit(
+		path.join(dist, 'unsorted/viz/core/SearchBar.svelte'),
+		"export let placeholder = 'Search';",
+		"export let placeholder = 'Sök';"
+	);
+	const table = path.join(dist, 'unsorted/viz/table/_DataTable.svelte');
+	for (const [english, swedish] of [
+		['aria-label="first-page"', 'aria-label="Första sidan"'],
+		['aria-label="previous-page"', 'aria-label="Föregående sida"'],
+		['aria-label="next-page"', 'aria-label="Nästa sida"'],
+		['aria-label="last-page"', 'aria-label="Sista sidan"'],
+		['<span class="page-count">\n\t\t\t\t\t\tPage\n', '<span class="page-count">\n\t\t\t\t\t\tSida\n'],
+		[
+			'{displayedPageLength.toLocaleString()} of {totalRows.toLocaleString()} records',
+			"{displayedPageLength.toLocaleString('sv-SE')} av {totalRows.toLocaleString('sv-SE')} rader"
+		]
+	]) {
+		edit(table, english, swedish);
+	}
+}
+
+// 5. Swedish month names on chart time axes. ECharts names months in English unless a chart
+//    is created with a locale; Evidence creates its charts without one. ECharts merges this
+//    object with its English defaults (its own Swedish file, echarts/i18n/langSV-obj.js, is
+//    a UMD module that Evidence's build cannot import as is).
+const SWEDISH_ECHARTS = [
+	`/* ${TAG} */ locale: { time: {`,
+	"\t\tmonth: ['januari', 'februari', 'mars', 'april', 'maj', 'juni', 'juli', 'augusti', 'september', 'oktober', 'november', 'december'],",
+	"\t\tmonthAbbr: ['jan', 'feb', 'mar', 'apr', 'maj', 'jun', 'jul', 'aug', 'sep', 'okt', 'nov', 'dec'],",
+	"\t\tdayOfWeek: ['söndag', 'måndag', 'tisdag', 'onsdag', 'torsdag', 'fredag', 'lördag'],",
+	"\t\tdayOfWeekAbbr: ['sön', 'mån', 'tis', 'ons', 'tor', 'fre', 'lör']",
+	'\t} },',
+	"\t\t\trenderer: useSvg ? 'svg' : (options.renderer ?? 'canvas')"
+].join('\n');
+for (const dir of installed('@evidence-dev/component-utilities')) {
+	edit(
+		path.join(dir, 'src/echarts.js'),
+		"\t\t\trenderer: useSvg ? 'svg' : (options.renderer ?? 'canvas')",
+		SWEDISH_ECHARTS
 	);
 }

@@ -1,8 +1,9 @@
 """Fixtures for the report-site browser tests.
 
-The site is built once per session (about a minute and 3 GB) from `report_warehouse` into a
-scratch copy of reports/ with the test-only files of `site_overlay/` laid over it, and served
-on a free port of 127.0.0.1. A page test asks for `report_site` and `browser_context`:
+The site is built once per session (about a minute and 3 GB) from `report_warehouse` — a
+real warehouse: a short simulation at a small scale, landed and built by dbt as the pipeline
+does — into a scratch copy of reports/, and served on a free port of 127.0.0.1. A page test
+asks for `report_site` and `browser_context`:
 
     def test_start_page(report_site, browser_context):
         visit = harness.visit(browser_context, report_site.url("/"))
@@ -17,6 +18,7 @@ BIBBLA_REQUIRE_BROWSER=1 (as under CI) they fail instead.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bibbla.config import Settings
 from bibbla.reports import (
     REPORTS_DIR,
     ReportsBuildError,
@@ -32,9 +35,17 @@ from bibbla.reports import (
     node_version,
 )
 from bibbla.reports import install as install_reports
+from bibbla.warehouse import build_warehouse
 from tests.reports import harness
+from tests.warehouse.conftest import KEY, bibbla, environment
 
-OVERLAY_DIR = Path(__file__).resolve().parent / "site_overlay"
+# The simulated period: from a January, so that "this year" has last year's same months to
+# compare with, across the joins of 2025-04-01 (months before and after for the join
+# comparison), ending with a complete month. A small scale makes small numbers (and so
+# suppressed cells) common, as in Ljusnarsberg.
+SIMULATION_START, SIMULATION_END = "2024-01-01", "2025-05-31"
+SIMULATION_SCALE = 0.02
+SIMULATION_SEED = 11
 
 
 def _browser_required() -> bool:
@@ -70,26 +81,90 @@ def report_tools(report_node) -> None:
         _unavailable("report tests need the Python package playwright (uv sync --group dev)")
 
 
-# The small warehouse the proof page reads. Values are chosen to show the Swedish formats
-# (thousands and decimals) and to be distinctive for the file scans.
-PROOF_LOANS = [("Lindesberg", 5678, 0.4131), ("Nora", 1234, 0.0877), ("Hällefors", 987, 0.0621)]
-UNPUBLISHED_PATRON = "Xylofon-Testsson"  # in the warehouse, read by no source query
+@dataclass(frozen=True)
+class ReportWarehouse:
+    """The warehouse the test site is built from, and the lending core behind it."""
+
+    path: Path
+    operational_db: Path  # SQLite file of the simulated lending core (personal data)
+
+    def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
+        with duckdb.connect(str(self.path), read_only=True) as connection:
+            return connection.execute(sql, parameters or []).fetchall()
+
+    def query_dicts(self, sql: str, parameters: list | None = None) -> list[dict]:
+        with duckdb.connect(str(self.path), read_only=True) as connection:
+            cursor = connection.execute(sql, parameters or [])
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def personal_values(self) -> dict[str, set[str]]:
+        """Every name, e-mail address, phone number and card number of the lending core's
+        patrons: none of them may reach the site."""
+        with sqlite3.connect(self.operational_db) as connection:
+            rows = connection.execute("select name, email, phone, card_number from patron")
+            values: dict[str, set[str]] = {
+                "name": set(),
+                "email": set(),
+                "phone": set(),
+                "card_number": set(),
+            }
+            for name, email, phone, card_number in rows:
+                for kind, value in (
+                    ("name", name),
+                    ("email", email),
+                    ("phone", phone),
+                    ("card_number", card_number),
+                ):
+                    if value:
+                        values[kind].add(value)
+        return values
 
 
 @pytest.fixture(scope="session")
-def report_warehouse(tmp_path_factory) -> Path:
-    """A DuckDB warehouse written by the project's duckdb (1.5.x) with one small table the
-    proof page publishes and one it must not. Tests of the real pages will need a warehouse
-    built by dbt: override this fixture for them."""
-    path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as connection:
-        connection.execute(
-            "create table proof_loans (municipality varchar, loans integer, share double)"
+def report_warehouse(report_node, tmp_path_factory) -> ReportWarehouse:
+    """A warehouse built the way the pipeline builds it: the simulator fills a new lending
+    core, ingestion lands it (pseudonymised) and dbt builds every model and test. About 40 s.
+    Needs Node only because nothing else uses it: without Node the report tests skip."""
+    root = tmp_path_factory.mktemp("report-warehouse")
+    operational = root / "operational.sqlite"
+    settings = Settings(
+        env="test",
+        data_dir=root / "data",
+        landing=root / "data" / "landing",
+        warehouse=root / "data" / "warehouse.duckdb",
+        operational_db=f"sqlite:///{operational}",
+        pseudonym_key=KEY,
+    )
+    env = environment(settings)
+    bibbla(["db", "init", "--reset", "--db", settings.operational_db], env)
+    bibbla(
+        [
+            "simulate",
+            "--db",
+            settings.operational_db,
+            "--scale",
+            str(SIMULATION_SCALE),
+            "--start",
+            SIMULATION_START,
+            "--end",
+            SIMULATION_END,
+            "--seed",
+            str(SIMULATION_SEED),
+        ],
+        env,
+    )
+    bibbla(["ingest"], env)
+    log: list[str] = []
+    try:
+        build_warehouse(
+            settings, log=log.append, target_path=root / "dbt-target", log_path=root / "dbt-logs"
         )
-        connection.executemany("insert into proof_loans values (?, ?, ?)", PROOF_LOANS)
-        connection.execute("create table proof_patrons (name varchar)")
-        connection.execute("insert into proof_patrons values (?)", [UNPUBLISHED_PATRON])
-    return path
+    except Exception as error:  # the dbt output says what failed
+        pytest.fail(
+            f"the warehouse for the report tests did not build: {error}\n" + "\n".join(log[-40:])
+        )
+    return ReportWarehouse(path=settings.warehouse_path, operational_db=operational)
 
 
 @dataclass(frozen=True)
@@ -98,7 +173,7 @@ class ReportSite:
 
     build_dir: Path
     base_url: str
-    warehouse: Path
+    warehouse: ReportWarehouse
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
@@ -109,8 +184,8 @@ def report_site(report_tools, report_warehouse, tmp_path_factory) -> Iterator[Re
     """The site built once per session from `report_warehouse` and served on 127.0.0.1."""
     if install_needed(REPORTS_DIR):
         install_reports(REPORTS_DIR, log=print)
-    project = harness.prepare_project(tmp_path_factory.mktemp("site"), OVERLAY_DIR)
-    build_dir = build_reports(project_dir=project, warehouse=report_warehouse, log=print)
+    project = harness.prepare_project(tmp_path_factory.mktemp("site"))
+    build_dir = build_reports(project_dir=project, warehouse=report_warehouse.path, log=print)
     with harness.serving(build_dir) as base_url:
         yield ReportSite(build_dir=build_dir, base_url=base_url, warehouse=report_warehouse)
 

@@ -85,6 +85,31 @@ def test_scan_site_reads_text_and_decodes_data_files(tmp_path: Path) -> None:
     }
 
 
+def test_find_personal_values_finds_them_however_written(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text(
+        "<p>Låntagare: Agda Ärlig (AGDA.ARLIG7@example.se), tel. 077 123 45 67</p>"
+        "<p>Agda Ärligsson is someone else; 2025-04-01 is a date</p>"
+    )
+    pq.write_table(
+        pa.table({"kort": ["1814-0000042", "1814-0000043"], "n": [1, 2]}),
+        tmp_path / "data.parquet",
+        compression="zstd",
+    )
+    values = {
+        "name": {"Agda Ärlig", "Bo Ek"},
+        "email": {"agda.arlig7@example.se"},
+        "phone": {"077-1234567", "070-7654321"},
+        "card_number": {"1814-0000042"},
+    }
+    hits = harness.find_personal_values(tmp_path, values)
+    assert {(hit.path.name, hit.needle, hit.where) for hit in hits} == {
+        ("page.html", "Agda Ärlig", "name"),
+        ("page.html", "agda.arlig7@example.se", "email"),
+        ("page.html", "077-1234567", "number"),
+        ("data.parquet", "1814-0000042", "number"),
+    }
+
+
 @pytest.mark.slow
 def test_a_failing_source_query_fails_the_build_with_its_error(
     report_node, report_warehouse, tmp_path: Path
@@ -96,6 +121,6 @@ def test_a_failing_source_query_fails_the_build_with_its_error(
     (overlay / "broken.sql").write_text("select * from no_such_table\n")
     project = harness.prepare_project(tmp_path, tmp_path / "overlay")
     with pytest.raises(reports.ReportsBuildError, match="npm run sources failed") as failure:
-        reports.build_reports(project_dir=project, warehouse=report_warehouse, log=print)
+        reports.build_reports(project_dir=project, warehouse=report_warehouse.path, log=print)
     assert "no_such_table" in str(failure.value)
     assert not (project / "build").exists()
