@@ -2,7 +2,7 @@
 
 import typer
 
-from bibbla import reports, warehouse
+from bibbla import privacy, reports, warehouse
 from ingestion import cli as ingestion
 from operational.entrypoints import cli as lending
 from orchestration import cli as pipeline
@@ -21,6 +21,7 @@ app.add_typer(reports.app, name="reports")
 app.add_typer(ingestion.app, name="ingest")
 app.add_typer(pipeline.app, name="pipeline")
 app.add_typer(warehouse.app, name="warehouse")
+app.add_typer(privacy.app, name="privacy")
 
 if __name__ == "__main__":
     app()

@@ -125,8 +125,12 @@
     ({{ is_small_count('m.shared_loan_borrowers') }}
         or {{ is_small_count('m.non_resident_borrowers') }}) as net_lending_suppressed,
     {{ is_small_count('m.own_item_borrowers') }} as collection_turnover_suppressed,
-    ({{ is_small_count('m.hold_patrons') }} or {{ is_small_count('m.holds_placed') }})
-        as holds_suppressed,
+    -- every hold count, not only the patrons: the fill rate and the published counts
+    -- would otherwise give a hidden count of 1-4 holds back
+    ({{ is_small_count('m.hold_patrons') }} or {{ is_small_count('m.holds_placed') }}
+        or {{ is_small_count('m.holds_ready') }}
+        or {{ is_small_count('m.holds_cancelled_by_patron') }}
+        or {{ is_small_count('m.holds_open') }}) as holds_suppressed,
     ({{ is_small_count('m.multi_municipality_borrowers') }}
         or {{ is_small_count('m.borrowers') }}) as multi_municipality_suppressed
 {% endmacro %}

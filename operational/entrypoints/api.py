@@ -27,6 +27,8 @@ from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 log = logging.getLogger(__name__)
 
 MAX_ID = 2**31 - 1
+
+
 # Strict where lax parsing would accept the wrong JSON type: a number is not a date, a
 # string is not an id.
 def _date_text(value):

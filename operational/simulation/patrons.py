@@ -87,6 +87,16 @@ class PeopleFactory:
         faker.seed_instance(seed)
         self.first_names = sorted({faker.first_name() for _ in range(600)})
         self.last_names = sorted({faker.last_name() for _ in range(600)})
+        # Authors come from Nordic neighbours' name pools, and never share a surname with a
+        # patron: a privacy scan that finds a patron's name in the catalogue must mean a leak.
+        authors = Faker(["no_NO", "da_DK", "fi_FI"])
+        authors.seed_instance(seed + 1)
+        patron_surnames = set(self.last_names)
+        self.author_first_names = sorted({authors.first_name() for _ in range(400)})
+        self.author_last_names = sorted({authors.last_name() for _ in range(800)} - patron_surnames)
+
+    def author(self, rng: random.Random) -> str:
+        return f"{rng.choice(self.author_first_names)} {rng.choice(self.author_last_names)}"
 
     def person(self, rng: random.Random, age_band: str, today: date) -> PersonalData:
         first, last = rng.choice(self.first_names), rng.choice(self.last_names)

@@ -262,10 +262,7 @@ class Simulation:
         progress(f"populated: {events} events")
 
     def _add_titles(self, rng, count: int, year: int) -> list[int]:
-        authors = [
-            f"{rng.choice(self.people.first_names)} {rng.choice(self.people.last_names)}"
-            for _ in range(max(20, count // 8))
-        ]
+        authors = [self.people.author(rng) for _ in range(max(20, count // 8))]
         first = len(self.state.titles) + 1
         ids = []
         for spec in make_titles(rng, count, authors, year, first_number=first):

@@ -87,6 +87,7 @@ class ReportWarehouse:
 
     path: Path
     operational_db: Path  # SQLite file of the simulated lending core (personal data)
+    landing: Path  # the pseudonymised Parquet the warehouse was built from
 
     def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
         with duckdb.connect(str(self.path), read_only=True) as connection:
@@ -164,7 +165,9 @@ def report_warehouse(report_node, tmp_path_factory) -> ReportWarehouse:
         pytest.fail(
             f"the warehouse for the report tests did not build: {error}\n" + "\n".join(log[-40:])
         )
-    return ReportWarehouse(path=settings.warehouse_path, operational_db=operational)
+    return ReportWarehouse(
+        path=settings.warehouse_path, operational_db=operational, landing=settings.landing_path
+    )
 
 
 @dataclass(frozen=True)

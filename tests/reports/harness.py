@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bibbla.privacy import table_cells
 from bibbla.reports import REPORTS_DIR, make_server
 
 CHROMIUM = Path(os.environ.get("BIBBLA_CHROMIUM", "/usr/bin/chromium"))
@@ -229,27 +230,6 @@ class Hit:
     where: str  # "text", "bytes" or "column <name>" for a cell of a data file
 
 
-def _table_cells(path: Path):
-    """(column, value) of every cell of a Parquet or Arrow file, or None if it is neither."""
-    import pyarrow.ipc
-    import pyarrow.parquet
-
-    if path.suffix == ".parquet":
-        table = pyarrow.parquet.read_table(path)
-    elif path.suffix == ".arrow":
-        try:
-            table = pyarrow.ipc.open_file(path).read_all()
-        except pyarrow.ArrowInvalid:
-            table = pyarrow.ipc.open_stream(path).read_all()
-    else:
-        return None
-    return (
-        (name, value)
-        for name, column in zip(table.column_names, table.columns, strict=True)
-        for value in column.to_pylist()
-    )
-
-
 def scan_site(build_dir: Path, forbidden: Iterable[str]) -> list[Hit]:
     """Every place a forbidden string occurs in the built site.
 
@@ -261,8 +241,9 @@ def scan_site(build_dir: Path, forbidden: Iterable[str]) -> list[Hit]:
     needles = [str(needle) for needle in forbidden]
     hits: list[Hit] = []
     for path in sorted(p for p in build_dir.rglob("*") if p.is_file()):
-        cells = _table_cells(path)
-        if cells is not None:
+        decoded = table_cells(path)
+        if decoded is not None:
+            cells = decoded[1]
             for column, value in cells:
                 if value is None:
                     continue

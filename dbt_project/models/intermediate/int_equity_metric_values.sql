@@ -1,27 +1,55 @@
-{#- One row per municipality with data, reporting period and metric: the unsuppressed
-    value of each rate that inequality indices and the join comparison are computed on,
+{#- One row per municipality with data, reporting period and metric: the published value
+    of each rate that inequality indices and the join comparison are computed on (null
+    where the municipality's cell is suppressed: an index or mean over the others must not
+    give a hidden value back),
     with its population weight (the inhabitants the rate is per; children for
     children_loans_per_child) and the municipality's membership and cohort. A null value
     (e.g. no holds placed) leaves the municipality out of that metric's index. -#}
 {%- set metrics = [
-    ('loans_per_capita', 'population_denominator', true),
-    ('renewals_per_capita', 'population_denominator', true),
-    ('active_borrower_share', 'population_denominator', true),
-    ('stock_per_capita', 'population_denominator', true),
-    ('accessible_stock_per_capita', 'population_denominator', true),
-    ('hold_fill_rate', 'population_denominator', true),
-    ('transports_per_1000', 'population_denominator', true),
-    ('open_hours_per_1000', 'population', true),
-    ('children_loans_per_child', 'children_population_denominator', true),
-    ('shared_loan_share', 'population_denominator', false),
+    ('loans_per_capita', 'population_denominator', true, 'borrowers'),
+    ('renewals_per_capita', 'population_denominator', true, 'renewals'),
+    ('active_borrower_share', 'population_denominator', true, 'borrowers'),
+    ('stock_per_capita', 'population_denominator', true, none),
+    ('accessible_stock_per_capita', 'population_denominator', true, none),
+    ('hold_fill_rate', 'population_denominator', true, 'holds'),
+    ('transports_per_1000', 'population_denominator', true, none),
+    ('open_hours_per_1000', 'population', true, none),
+    ('children_loans_per_child', 'children_population_denominator', true, 'children_loans'),
+    ('shared_loan_share', 'population_denominator', false, 'shared_loans'),
 ] -%}
-with m as (
+with periods as (
 
     select * from {{ ref('int_equity_municipality_period') }}
 
+),
+
+disclosure as (
+
+    select * from {{ ref('int_equity_disclosure') }}
+
+),
+
+m as (
+
+    select
+        periods.*,
+        {#- each group once: a column named twice is ambiguous on Spark and PostgreSQL -#}
+        {%- set hidden_groups = [] -%}
+        {%- for _, _, _, group in metrics -%}
+        {%- if group and group not in hidden_groups %}{% do hidden_groups.append(group) %}{% endif -%}
+        {%- endfor %}
+        {% for group in hidden_groups -%}
+        disclosure.{{ group }}_suppressed as {{ group }}_hidden{{ ',' if not loop.last }}
+        {% endfor %}
+    from periods
+    inner join disclosure
+        on disclosure.municipality_code = periods.municipality_code
+        and disclosure.period_type = periods.period_type
+        and disclosure.period_start = periods.period_start
+
 )
 
-{% for metric, weight, in_index in metrics %}
+{% for metric, weight, in_index, group in metrics %}
 select
     period_type,
     period_start,
@@ -33,7 +61,11 @@ select
     is_member,
     '{{ metric }}' as metric,
     cast({{ weight }} as double) as weight,
+    {% if group -%}
+    case when {{ group }}_hidden then null else cast({{ metric }} as double) end as metric_value,
+    {%- else -%}
     cast({{ metric }} as double) as metric_value,
+    {%- endif %}
     {{ 'true' if in_index else 'false' }} as is_index_metric,
     data_source
 from m

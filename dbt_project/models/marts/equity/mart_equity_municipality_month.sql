@@ -1,6 +1,7 @@
 {#- One row per municipality with data in the lending core and calendar month: every
     per-municipality metric of metrics.md, with its population, the population year used,
-    and disclosure control applied (cells resting on 1-4 people are null and flagged;
+    and disclosure control applied (cells resting on 1-4 people are null and flagged, and
+    so are the cells from which such a cell could be worked out; see int_equity_disclosure;
     rates on small denominators carry small_numbers_flag). Reports read this. -#}
 with m as (
 
@@ -11,11 +12,9 @@ with m as (
 
 flagged as (
 
-    select
-        m.municipality_code,
-        m.period_start,
-        {{ equity_suppression_flags() }}
-    from m
+    -- primary and complementary suppression (int_equity_disclosure)
+    select * from {{ ref('int_equity_disclosure') }}
+    where period_type = 'month'
 
 ),
 

@@ -90,7 +90,9 @@ readings as (
     select
         'multi_municipality_borrower_share',
         period_state_date,
-        multi_municipality_borrower_share_ytd
+        -- to a tenth of a percentage point: exact enough for the goal, and too coarse to
+        -- work a municipality's hidden count of such borrowers back out of it
+        round(multi_municipality_borrower_share_ytd, 3)
     from one_card
 
     union all

@@ -1,0 +1,245 @@
+"""A privacy scan: no personal data past the lending core.
+
+Reads the actual personal values of the lending core's patrons (names, e-mail addresses,
+phone numbers, card numbers) and looks for them — and for columns named like
+personal fields — in every file of the landing, the warehouse and the built report site.
+Data files are decoded before they are searched (Parquet and Arrow cell by cell, DuckDB
+table by table), since their compressed bytes would hide a value from a plain search.
+
+    bibbla privacy scan            # exit status 1 when anything personal is found
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+# Column names that must not appear past the lending core (a plain `name` is a branch's or
+# a municipality's; a person's name would come in under one of these).
+PERSONAL_COLUMNS = frozenset(
+    {
+        "patron_name",
+        "full_name",
+        "first_name",
+        "last_name",
+        "email",
+        "e_mail",
+        "phone",
+        "card_number",
+        "birth_date",
+        "address",
+        "personal_number",
+        "personnummer",
+    }
+)
+_TOKEN = re.compile(r"[^\s\"'<>(){}\[\],;=|\\]+")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A personal value (or a personal column) found in a file."""
+
+    path: Path
+    kind: str  # "name", "email", … or "column"
+    value: str
+    where: str  # "text", "bytes", "column <name>", "table <t>.<column>", "schema"
+
+
+def personal_values(operational_db_url: str) -> dict[str, set[str]]:
+    """Every personal value of the lending core's patrons, by kind. Birth dates are not
+    among them: as values they are indistinguishable from the many dates the warehouse
+    rightly holds; a `birth_date` column is what the scan looks for instead."""
+    from sqlalchemy import create_engine, select
+
+    from operational.adapters.tables import patron
+
+    values: dict[str, set[str]] = {
+        k: set() for k in ("name", "email", "phone", "card_number", "birth_date")
+    }
+    engine = create_engine(operational_db_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(
+                    patron.c.name,
+                    patron.c.email,
+                    patron.c.phone,
+                    patron.c.card_number,
+                )
+            )
+            for name, email, phone, card in rows:
+                for kind, value in (
+                    ("name", name),
+                    ("email", email),
+                    ("phone", phone),
+                    ("card_number", card),
+                ):
+                    if value:
+                        values[kind].add(str(value))
+    finally:
+        engine.dispose()
+    return values
+
+
+class Needles:
+    """The values to look for, matched against whole cells and against each token (and
+    each pair of adjacent tokens, for "First Last") of longer text: a set lookup, so the
+    scan stays fast with tens of thousands of patrons."""
+
+    def __init__(self, values: dict[str, set[str]]):
+        self.kind_of = {value: kind for kind, found in values.items() for value in found}
+
+    def __bool__(self) -> bool:
+        return bool(self.kind_of)
+
+    def in_text(self, text: str) -> Iterator[tuple[str, str]]:
+        if text in self.kind_of:
+            yield self.kind_of[text], text
+            return
+        tokens = _TOKEN.findall(text)
+        for index, token in enumerate(tokens):
+            for candidate in (
+                token,
+                f"{token} {tokens[index + 1]}" if index + 1 < len(tokens) else None,
+            ):
+                if candidate is not None and candidate in self.kind_of:
+                    yield self.kind_of[candidate], candidate
+
+
+def table_cells(path: Path) -> tuple[list[str], Iterator[tuple[str, object]]] | None:
+    """Column names and (column, value) cells of a Parquet or Arrow file."""
+    import pyarrow
+    import pyarrow.ipc
+    import pyarrow.parquet
+
+    if path.suffix == ".parquet":
+        table = pyarrow.parquet.read_table(path)
+    elif path.suffix == ".arrow":
+        try:
+            table = pyarrow.ipc.open_file(path).read_all()
+        except pyarrow.ArrowInvalid:
+            table = pyarrow.ipc.open_stream(path).read_all()
+    else:
+        return None
+    cells = (
+        (name, value)
+        for name, column in zip(table.column_names, table.columns, strict=True)
+        for value in column.to_pylist()
+    )
+    return table.column_names, cells
+
+
+def _duckdb_cells(path: Path) -> Iterator[tuple[str, str, object]]:
+    """(table, column, value) of every cell of every table and view of a DuckDB file."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as connection:
+        relations = connection.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema not in ('information_schema', 'pg_catalog')"
+        ).fetchall()
+        for schema, table in relations:
+            name = f'"{schema}"."{table}"'
+            try:
+                cursor = connection.execute(f"select * from {name}")
+            except duckdb.Error:
+                continue  # a view over files that are not here (e.g. the landing)
+            columns = [d[0] for d in cursor.description]
+            for column in columns:
+                yield f"{schema}.{table}", column, None
+            while rows := cursor.fetchmany(50_000):
+                for row in rows:
+                    for column, value in zip(columns, row, strict=True):
+                        yield f"{schema}.{table}", column, value
+
+
+def scan(paths: Iterable[Path], needles: Needles, check_columns: bool = True) -> list[Finding]:
+    """Every personal value (and, with check_columns, personal column) in the files under
+    the given files or folders."""
+    findings: set[Finding] = set()
+    files = []
+    for root in paths:
+        files.extend(
+            [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        )
+    for path in files:
+        if path.suffix == ".duckdb":
+            for table, column, value in _duckdb_cells(path):
+                if value is None:
+                    if check_columns and column.lower() in PERSONAL_COLUMNS:
+                        findings.add(Finding(path, "column", column, f"table {table}"))
+                    continue
+                for kind, found in needles.in_text(str(value)):
+                    findings.add(Finding(path, kind, found, f"table {table}.{column}"))
+            continue
+        decoded = table_cells(path)
+        if decoded is not None:
+            columns, cells = decoded
+            if check_columns:
+                findings.update(
+                    Finding(path, "column", c, "schema")
+                    for c in columns
+                    if c.lower() in PERSONAL_COLUMNS
+                )
+            for column, value in cells:
+                if value is not None:
+                    for kind, found in needles.in_text(str(value)):
+                        findings.add(Finding(path, kind, found, f"column {column}"))
+            continue
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            findings.update(
+                Finding(path, needles.kind_of[v], v, "bytes")
+                for v in needles.kind_of
+                if v.encode() in data
+            )
+            continue
+        findings.update(Finding(path, kind, found, "text") for kind, found in needles.in_text(text))
+    return sorted(findings, key=lambda f: (str(f.path), f.kind, f.value))
+
+
+app = typer.Typer(
+    help="Check that no personal data has left the lending core.", no_args_is_help=True
+)
+
+
+@app.command("scan")
+def scan_command(
+    landing: bool = typer.Option(True, help="Scan the landing (BIBBLA_LANDING)."),
+    warehouse: bool = typer.Option(True, help="Scan the warehouse (BIBBLA_WAREHOUSE)."),
+    site: bool = typer.Option(True, help="Scan the built report site (reports/build)."),
+) -> None:
+    """Look for the lending core's personal values in the landing, warehouse and site."""
+    from bibbla.config import PROJECT_ROOT, get_settings
+
+    console = Console(stderr=True)
+    settings = get_settings()
+    needles = Needles(personal_values(settings.operational_db_url))
+    places = {
+        "landing": (landing, settings.landing_path),
+        "warehouse": (warehouse, settings.warehouse_path),
+        "site": (site, PROJECT_ROOT / "reports" / "build"),
+    }
+    total = 0
+    for name, (wanted, path) in places.items():
+        if not wanted:
+            continue
+        if not path.exists():
+            console.print(f"{name}: {path} does not exist; not scanned")
+            continue
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        findings = scan([path], needles)
+        total += len(findings)
+        console.print(f"{name}: {len(files)} files scanned, {len(findings)} findings")
+        for finding in findings[:50]:
+            console.print(f"  {finding.path}: {finding.kind} {finding.value!r} ({finding.where})")
+    console.print(f"{len(needles.kind_of)} personal values of the lending core looked for")
+    if total:
+        raise typer.Exit(code=1)
