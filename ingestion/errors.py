@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class IngestionError(Exception):
     """A run that cannot land data safely; nothing was landed by the failing step."""
@@ -48,3 +55,48 @@ class ReferenceFileError(IngestionError):
         what = f"field '{field}': {problem}" if field else problem
         super().__init__(f"{where}: {what}")
         self.path, self.line, self.field, self.problem = path, line, field, problem
+
+
+class LandingUnwritable(IngestionError):
+    """The landing folder cannot take the data: a full disk, a read-only file system, no
+    permission. Nothing new was landed and the watermark is where it was."""
+
+
+_UNWRITABLE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT}
+# polars and pyarrow report the operating system's error inside their own exceptions
+_UNWRITABLE_TEXTS = (
+    "No space left on device",
+    "Read-only file system",
+    "Permission denied",
+    "Disk quota exceeded",
+)
+
+
+def landing_writes(step: Callable[..., T]) -> Callable[..., T]:
+    """Turn the operating system's refusal to write the landing into LandingUnwritable,
+    naming the folder and the reason, for a step called as step(settings, ...)."""
+
+    @functools.wraps(step)
+    def guarded(settings, *args, **kwargs):
+        landing = settings.landing_path
+        try:
+            return step(settings, *args, **kwargs)
+        except IngestionError:
+            raise
+        except OSError as error:
+            if error.errno not in _UNWRITABLE_ERRNOS:
+                raise
+            reason, where = error.strerror, error.filename
+        except Exception as error:
+            text = str(error)
+            reason = next((known for known in _UNWRITABLE_TEXTS if known in text), None)
+            if reason is None:
+                raise
+            where = None
+        place = f" ({where})" if where else ""
+        raise LandingUnwritable(
+            f"cannot write to the landing {landing}: {reason}{place}; nothing new was landed "
+            "and the watermark is unchanged — free space or fix the folder, then run again"
+        )
+
+    return guarded

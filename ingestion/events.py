@@ -17,6 +17,7 @@ import polars as pl
 from bibbla.config import Settings
 from ingestion import faults, files, validation
 from ingestion.contract import CIRCULATION_EVENT, quarantine_table
+from ingestion.errors import landing_writes
 from ingestion.guard import admit, check_feed
 from ingestion.landing import Landing
 from ingestion.pseudonyms import Pseudonymiser, key_fingerprint, load_key
@@ -139,6 +140,7 @@ def _land_batch(
     return len(pending)
 
 
+@landing_writes
 def extract_events(
     settings: Settings,
     *,

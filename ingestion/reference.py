@@ -20,7 +20,7 @@ import polars as pl
 
 from bibbla.config import Settings
 from ingestion import contract, files, kb_bibstat
-from ingestion.errors import ReferenceFileError
+from ingestion.errors import ReferenceFileError, landing_writes
 from ingestion.events import Progress
 from ingestion.landing import Landing
 from ingestion.pseudonyms import AGE_BANDS, OLDEST_BAND
@@ -307,6 +307,7 @@ def read_reference(
     return frames, notes
 
 
+@landing_writes
 def land_reference(
     settings: Settings, *, through_year: int | None = None, progress: Progress | None = None
 ) -> RunReport:

@@ -26,6 +26,7 @@ import polars as pl
 from bibbla.config import Settings
 from ingestion import contract, files, validation
 from ingestion.contract import Table, quarantine_table
+from ingestion.errors import landing_writes
 from ingestion.events import Progress
 from ingestion.guard import admit, check_feed
 from ingestion.landing import Landing
@@ -208,6 +209,7 @@ def _check(
     return checked
 
 
+@landing_writes
 def land_snapshots(settings: Settings, *, progress: Progress | None = None) -> RunReport:
     """Copy the lending core's slowly changing tables into `landing/<table>/date=<as-of>/`.
 
