@@ -15,16 +15,18 @@ from ingestion.pipeline import IngestOutcome, ingest
 from ingestion.reference import land_reference
 from ingestion.report import RunReport, TableReport
 from ingestion.snapshots import land_snapshots
-from ingestion.verify import FeedCheck, check_feed_landing
+from ingestion.verify import FeedCheck, LandingFileProblem, check_feed_landing, check_landing_files
 
 __all__ = [
     "FeedCheck",
     "IngestOutcome",
     "IngestionError",
+    "LandingFileProblem",
     "ReferenceFileError",
     "RunReport",
     "TableReport",
     "check_feed_landing",
+    "check_landing_files",
     "extract_events",
     "ingest",
     "land_reference",

@@ -23,7 +23,7 @@ from ingestion.reference import land_reference
 from ingestion.reference_files import known_municipalities
 from ingestion.report import RunReport
 from ingestion.snapshots import land_snapshots
-from ingestion.verify import check_feed_landing
+from ingestion.verify import check_feed_landing, check_landing_files
 
 app = typer.Typer(
     help="Land the lending core's data (pseudonymised) and the reference files as Parquet.",
@@ -119,12 +119,18 @@ def reference(
 
 @app.command("verify")
 def verify() -> None:
-    """Check that every event of the current database is landed (or quarantined) once."""
-    check = check_feed_landing(get_settings())
+    """Check that every event of the current database is landed (or quarantined) once, and
+    that every landed file keeps the landing contract."""
+    settings = get_settings()
+    check = check_feed_landing(settings)
     for key, value in check.to_dict().items():
         typer.echo(f"{key:>14}: {value}")
+    problems = check_landing_files(settings)
+    for problem in problems:
+        typer.secho(f"broken landing file: {problem}", fg=typer.colors.RED, err=True)
     if not check.exactly_once:
         typer.secho("the landed feed is not exactly 1..watermark", fg=typer.colors.RED, err=True)
+    if problems or not check.exactly_once:
         raise typer.Exit(code=1)
 
 

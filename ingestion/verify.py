@@ -87,3 +87,77 @@ def check_feed_landing(settings: Settings) -> FeedCheck:
         summary["lowest"],
         summary["highest"],
     )
+
+
+@dataclass(frozen=True)
+class LandingFileProblem:
+    """A landed file that does not keep the landing contract: which file, which field."""
+
+    path: str
+    field: str | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f", field '{self.field}'" if self.field else ""
+        return f"{self.path}{where}: {self.problem}"
+
+
+def check_landing_files(
+    settings: Settings, tables: list[str] | None = None
+) -> list[LandingFileProblem]:
+    """Every landed file of the given tables (default all) checked against the contract:
+    it can be read, holds exactly the contract's columns with the contract's types, and sits
+    in a `date=YYYY-MM-DD` partition where the table is partitioned. A problem names the
+    file and the field, so a broken file is found before anything is built on it."""
+    from datetime import date
+
+    from ingestion.contract import TABLES
+
+    root = settings.landing_path
+    problems: list[LandingFileProblem] = []
+    for name in tables or sorted(TABLES):
+        table = TABLES[name]
+        folder = root / name
+        if not folder.exists():
+            continue
+        for path in sorted(folder.rglob("*.parquet")):
+            if path.name.startswith("."):
+                continue  # a temporary file being written
+            relative = str(path.relative_to(root))
+            if table.kind != "reference":
+                partition = path.parent.name
+                try:
+                    if not partition.startswith("date="):
+                        raise ValueError
+                    date.fromisoformat(partition.removeprefix("date="))
+                except ValueError:
+                    problems.append(
+                        LandingFileProblem(
+                            relative, "date", f"not in a date=YYYY-MM-DD partition ({partition})"
+                        )
+                    )
+            try:
+                schema = pl.read_parquet_schema(path)
+            except Exception as error:  # polars says what is wrong with the bytes
+                problems.append(LandingFileProblem(relative, None, f"cannot be read: {error}"))
+                continue
+            expected = table.schema
+            for column, dtype in expected.items():
+                if column not in schema:
+                    problems.append(LandingFileProblem(relative, column, "column is missing"))
+                elif schema[column] != dtype:
+                    problems.append(
+                        LandingFileProblem(
+                            relative,
+                            column,
+                            f"has type {schema[column]}, the contract says {dtype}",
+                        )
+                    )
+            for column in schema:
+                if column not in expected:
+                    problems.append(
+                        LandingFileProblem(
+                            relative, column, "column is not in the landing contract"
+                        )
+                    )
+    return problems

@@ -13,6 +13,9 @@ Blocking (a failure stops the warehouse from being built on the landing in that 
   (none of the personal ones), every `patron_key` is a 64-hex-digit pseudonym, and no
   event's `details` has a personal key.
 
+- `files_keep_the_contract` on every landing table: each file can be read and has the
+  contract's columns and types (not a GX suite: the contract is ingestion's own code).
+
 Not blocking but failing (severity ERROR): `quarantine_empty` on every table with a
 quarantine. A quarantined row is kept aside with its reason; the warehouse is still right
 about the rows that landed, so it is built, and the check stays red until someone looks.
@@ -27,7 +30,7 @@ import polars as pl
 from dagster import AssetCheckExecutionContext
 
 from bibbla.config import Settings
-from ingestion import check_feed_landing
+from ingestion import check_feed_landing, check_landing_files
 from ingestion.contract import (
     ALL_TABLES,
     CIRCULATION_EVENT,
@@ -513,8 +516,50 @@ def quarantine_empty(
         yield evaluate_quarantine(settings, check_key.asset_key.path[-1])
 
 
+# ---------------------------------------------------------------- files and the contract
+
+
+def evaluate_files(settings: Settings, table: str) -> dg.AssetCheckResult:
+    """Every landed file of the table readable, with the contract's columns and types."""
+    problems = check_landing_files(settings, [table])
+    return dg.AssetCheckResult(
+        asset_key=landing_key(table),
+        check_name="files_keep_the_contract",
+        passed=not problems,
+        metadata={
+            "files_with_problems": len({problem.path for problem in problems}),
+            "failing_values": dg.MetadataValue.json(
+                [{"file": p.path, "field": p.field, "problem": p.problem} for p in problems[:50]]
+            ),
+        },
+    )
+
+
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            name="files_keep_the_contract",
+            asset=landing_key(table.name),
+            blocking=True,
+            description="Every landed file can be read and holds the contract's columns with "
+            "the contract's types, in a date partition where the table is partitioned; a "
+            "broken file is named with its field before anything is built on it.",
+        )
+        for table in ALL_TABLES
+    ],
+    can_subset=True,
+    name="files_keep_the_contract",
+)
+def files_keep_the_contract(
+    context: AssetCheckExecutionContext, settings: dg.ResourceParam[Settings]
+) -> Iterator[dg.AssetCheckResult]:
+    for check_key in sorted(context.selected_asset_check_keys, key=str):
+        yield evaluate_files(settings, check_key.asset_key.path[-1])
+
+
 def landing_checks() -> Sequence[dg.AssetChecksDefinition]:
     return [
+        files_keep_the_contract,
         event_ids_unique_and_increasing,
         loans_returned_after_checkout,
         codes_known,

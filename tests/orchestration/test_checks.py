@@ -95,6 +95,41 @@ def test_event_ids_unique_and_increasing(pipeline_copy: Copy, breaks) -> None:
     assert expectation in failing_text(result)
 
 
+# ---------------------------------------------------------------- landing: files
+
+
+def _truncated(copy: Copy) -> tuple[str, str | None, str]:
+    path = current_file(copy, "circulation_event")
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    return path.name, None, "cannot be read"
+
+
+def _retyped(copy: Copy) -> tuple[str, str | None, str]:
+    path = current_file(copy, "circulation_event")
+    rewrite(path, lambda f: f.with_columns(pl.col("item_id").cast(pl.Utf8)))
+    return path.name, "item_id", "the contract says"
+
+
+def _column_dropped(copy: Copy) -> tuple[str, str | None, str]:
+    path = current_file(copy, "circulation_event")
+    rewrite(path, lambda f: f.drop("branch_code"))
+    return path.name, "branch_code", "column is missing"
+
+
+@pytest.mark.parametrize(
+    "breaks", [_truncated, _retyped, _column_dropped], ids=lambda f: f.__name__[1:]
+)
+def test_files_keep_the_contract(pipeline_copy: Copy, breaks) -> None:
+    """A malformed landing file fails the check with the file and the field named."""
+    name, field, problem = breaks(pipeline_copy)
+    result = landing_checks.evaluate_files(pipeline_copy.settings, "circulation_event")
+    failing = result.metadata["failing_values"].value
+    assert not result.passed
+    assert any(
+        name in f["file"] and f["field"] == field and problem in f["problem"] for f in failing
+    ), failing
+
+
 # ---------------------------------------------------------------- landing: loan times
 
 
@@ -345,6 +380,7 @@ def test_marts_hold_no_personal_data(
 def test_every_great_expectations_check_has_a_bad_data_test(evaluators) -> None:
     """The suites above cover every GX check the graph defines (dbt's tests are dbt's)."""
     tested_landing = {
+        "files_keep_the_contract",
         "event_ids_unique_and_increasing",
         "loans_returned_after_checkout",
         "codes_known",
