@@ -20,6 +20,7 @@ from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from tests.operational.desk import Desk
 from tests.operational.invariants import feed_violations, state_violations
 from tests.server import ServerProcess
+from tests.stress import scaled
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 CLIENTS = 12
@@ -91,11 +92,13 @@ def test_kill_9_under_load_leaves_consistent_state(postgres_url):
     threads = [threading.Thread(target=client_load, args=(i,)) for i in range(CLIENTS)]
     for thread in threads:
         thread.start()
+    killed_after = 0
     try:
-        time.sleep(4)
-        server.kill()  # kill -9, all workers, mid-transaction
-        killed_after = sent["requests"]
-        server.start()
+        for _ in range(scaled(1, 4)):
+            time.sleep(4)
+            server.kill()  # kill -9, all workers, mid-transaction
+            killed_after = sent["requests"]
+            server.start()
         time.sleep(3)
     finally:
         stop.set()

@@ -30,6 +30,7 @@ from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from tests.conftest import REFERENCE_DIR
 from tests.operational.desk import Desk
 from tests.server import running_server
+from tests.stress import scaled
 
 pytestmark = pytest.mark.slow
 CHECKS = [
@@ -100,7 +101,7 @@ def test_fuzzing_the_api_finds_no_server_error_and_no_schema_violation(tmp_path,
                 "--phases",
                 "examples,coverage,fuzzing",
                 "--max-examples",
-                "60",
+                str(scaled(60, 300)),
                 "--seed",
                 "20261129",
                 "--generation-database",

@@ -25,6 +25,7 @@ from tests.conftest import REFERENCE_DIR, local
 from tests.operational.desk import Desk
 from tests.operational.invariants import feed_violations, state_violations
 from tests.operational.replay import differences
+from tests.stress import scaled
 
 pytestmark = pytest.mark.slow
 BRANCHES = ["NORA", "LIND", "LIND-FEL", "KUM", "LAXA", "HBG"]
@@ -132,8 +133,8 @@ class LendingRules(RuleBasedStateMachine):
 
 
 LendingRules.TestCase.settings = settings(
-    max_examples=25,
-    stateful_step_count=30,
+    max_examples=scaled(25, 200),
+    stateful_step_count=scaled(30, 60),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
