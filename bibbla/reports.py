@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import subprocess
-from collections import deque
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Annotated
 import typer
 
 from bibbla.config import PROJECT_ROOT, Settings, get_settings
+from bibbla.processes import run_streaming
 
 REPORTS_DIR = PROJECT_ROOT / "reports"
 SOURCE_NAME = "warehouse"
@@ -80,26 +80,8 @@ def install_needed(project_dir: Path = REPORTS_DIR) -> bool:
 def _run(command: list[str], cwd: Path, env: dict[str, str], log: Log, what: str) -> None:
     """Run a command, passing each line of its output to `log` as it comes."""
     log(f"$ {' '.join(command)}   (in {cwd})")
-    tail: deque[str] = deque(maxlen=40)
-    with subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        bufsize=1,
-    ) as process:
-        assert process.stdout is not None
-        for line in process.stdout:
-            line = line.rstrip("\n")
-            tail.append(line)
-            log(line)
-        code = process.wait()
+    code, last = run_streaming(command, cwd, env, log)
     if code != 0:
-        last = "\n".join(f"  | {line}" for line in tail)
         raise ReportsBuildError(f"{what} failed (exit code {code}); last output:\n{last}")
 
 

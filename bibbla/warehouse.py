@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
-from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +20,7 @@ import duckdb
 import typer
 
 from bibbla.config import PROJECT_ROOT, Settings, get_settings
+from bibbla.processes import run_streaming
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
@@ -90,26 +89,8 @@ def run_dbt(
     ]
     env = dbt_environment(settings, target_path=target_path, log_path=log_path)
     log(f"$ dbt {' '.join(arguments)}")
-    tail: deque[str] = deque(maxlen=40)
-    with subprocess.Popen(
-        command,
-        cwd=DBT_PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        bufsize=1,
-    ) as process:
-        assert process.stdout is not None
-        for line in process.stdout:
-            line = line.rstrip("\n")
-            tail.append(line)
-            log(line)
-        code = process.wait()
+    code, last = run_streaming(command, DBT_PROJECT_DIR, env, log)
     if code != 0:
-        last = "\n".join(f"  | {line}" for line in tail)
         raise WarehouseBuildError(
             f"dbt {arguments[0]} failed (exit code {code}); last output:\n{last}"
         )

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, Table, func, select, text
 from operational.adapters import tables
 from operational.adapters.bulk import insert_rows, update_rows
 from operational.adapters.feed import FEED, write_events
+from operational.adapters.repository import found_or_raise
 from operational.domain import errors
 from operational.domain.events import CirculationEvent
 from operational.domain.model import (
@@ -405,12 +406,6 @@ class MemoryState:
             self.saved.pop((Transport, transport_id), None)
 
 
-def _found(entity, what: str, key):
-    if entity is None:
-        raise errors.NotFound(f"no {what} {key!r}")
-    return entity
-
-
 class _Repository:
     def __init__(self, state: MemoryState):
         self.state = state
@@ -430,10 +425,10 @@ class _Reference(_Repository):
         return list(self.state.branches.values())
 
     def collection(self, code: str) -> Collection:
-        return _found(self.state.collections.get(code), "collection", code)
+        return found_or_raise(self.state.collections.get(code), "collection", code)
 
     def rule(self, media_type: MediaType, category: PatronCategory) -> CirculationRule:
-        return _found(
+        return found_or_raise(
             self.state.rules.get((media_type, category)),
             "circulation rule for",
             f"{media_type}/{category}",
@@ -448,7 +443,7 @@ class _Reference(_Repository):
 
 class _Titles(_Repository):
     def get(self, title_id: int) -> Title:
-        return _found(self.state.titles.get(title_id), "title", title_id)
+        return found_or_raise(self.state.titles.get(title_id), "title", title_id)
 
     def lock(self, title_id: int) -> Title:
         return self.get(title_id)  # the batch has the database to itself
@@ -457,13 +452,13 @@ class _Titles(_Repository):
 class _Items(_Repository):
     def by_barcode(self, barcode: str) -> Item:
         item = self.state.items_by_barcode.get(barcode)
-        return self.state.touch(_found(item, "item with barcode", barcode))
+        return self.state.touch(found_or_raise(item, "item with barcode", barcode))
 
     def barcode_taken(self, barcode: str) -> bool:
         return barcode in self.state.items_by_barcode
 
     def lock(self, item_id: int) -> Item:
-        return self.state.touch(_found(self.state.items.get(item_id), "item", item_id))
+        return self.state.touch(found_or_raise(self.state.items.get(item_id), "item", item_id))
 
     def available_copies(self, title_id: int) -> list[Item]:
         # Not touched: the copy the rules pick is reached through the hold or transport.
@@ -476,18 +471,20 @@ class _Items(_Repository):
 
 class _Patrons(_Repository):
     def by_card(self, card_number: str) -> Patron:
-        return _found(self.state.patrons_by_card.get(card_number), "patron with card", card_number)
+        return found_or_raise(
+            self.state.patrons_by_card.get(card_number), "patron with card", card_number
+        )
 
     def card_taken(self, card_number: str) -> bool:
         return card_number in self.state.patrons_by_card
 
     def lock(self, patron_id: int) -> Patron:
-        return _found(self.state.patrons.get(patron_id), "patron", patron_id)
+        return found_or_raise(self.state.patrons.get(patron_id), "patron", patron_id)
 
 
 class _Loans(_Repository):
     def get(self, loan_id: int) -> Loan:
-        return self.state.touch(_found(self.state.loans.get(loan_id), "open loan", loan_id))
+        return self.state.touch(found_or_raise(self.state.loans.get(loan_id), "open loan", loan_id))
 
     def open_for_item(self, item_id: int) -> Loan | None:
         loan = self.state.open_loan_by_item.get(item_id)
@@ -510,7 +507,9 @@ class _Loans(_Repository):
 
 class _Holds(_Repository):
     def get(self, hold_id: int) -> Hold:
-        return self.state.touch(_found(self.state.holds.get(hold_id), "active hold", hold_id))
+        return self.state.touch(
+            found_or_raise(self.state.holds.get(hold_id), "active hold", hold_id)
+        )
 
     def waiting_for_title(self, title_id: int) -> list[Hold]:
         touch = self.state.touch
@@ -546,7 +545,7 @@ class _Holds(_Repository):
 class _Transports(_Repository):
     def get(self, transport_id: int) -> Transport:
         return self.state.touch(
-            _found(self.state.transports.get(transport_id), "open transport", transport_id)
+            found_or_raise(self.state.transports.get(transport_id), "open transport", transport_id)
         )
 
     def open(self) -> list[Transport]:

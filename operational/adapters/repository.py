@@ -36,7 +36,8 @@ from operational.domain.model import (
 from operational.domain.rules import Consortium
 
 
-def _found(entity, what: str, key):
+def found_or_raise(entity, what: str, key):
+    """The entity, or NotFound naming what was looked for."""
     if entity is None:
         raise errors.NotFound(f"no {what} {key!r}")
     return entity
@@ -83,10 +84,10 @@ class ReferenceRepository(Repository):
         return list(self.session.scalars(select(Branch).order_by(Branch.code)))
 
     def collection(self, code: str) -> Collection:
-        return _found(self.session.get(Collection, code), "collection", code)
+        return found_or_raise(self.session.get(Collection, code), "collection", code)
 
     def rule(self, media_type: MediaType, category: PatronCategory) -> CirculationRule:
-        return _found(
+        return found_or_raise(
             self.session.get(CirculationRule, (media_type, category)),
             "circulation rule for",
             f"{media_type}/{category}",
@@ -104,7 +105,7 @@ class ReferenceRepository(Repository):
 
 class TitleRepository(Repository):
     def get(self, title_id: int) -> Title:
-        return _found(self.session.get(Title, title_id), "title", title_id)
+        return found_or_raise(self.session.get(Title, title_id), "title", title_id)
 
     def lock(self, title_id: int) -> Title:
         """Lock a title: every use case that changes the copies or the hold queue of a
@@ -115,7 +116,7 @@ class TitleRepository(Repository):
 class ItemRepository(Repository):
     def by_barcode(self, barcode: str) -> Item:
         item = self.session.scalars(select(Item).where(Item.barcode == barcode)).one_or_none()
-        return _found(item, "item with barcode", barcode)
+        return found_or_raise(item, "item with barcode", barcode)
 
     def barcode_taken(self, barcode: str) -> bool:
         return self.session.scalar(select(func.count()).where(Item.barcode == barcode)) > 0
@@ -138,7 +139,7 @@ class PatronRepository(Repository):
         patron = self.session.scalars(
             select(Patron).where(Patron.card_number == card_number)
         ).one_or_none()
-        return _found(patron, "patron with card", card_number)
+        return found_or_raise(patron, "patron with card", card_number)
 
     def card_taken(self, card_number: str) -> bool:
         return (
@@ -151,7 +152,7 @@ class PatronRepository(Repository):
 
 class LoanRepository(Repository):
     def get(self, loan_id: int) -> Loan:
-        return _found(self.session.get(Loan, loan_id), "loan", loan_id)
+        return found_or_raise(self.session.get(Loan, loan_id), "loan", loan_id)
 
     def open_for_item(self, item_id: int) -> Loan | None:
         return self.session.scalars(
@@ -180,7 +181,7 @@ class LoanRepository(Repository):
 
 class HoldRepository(Repository):
     def get(self, hold_id: int) -> Hold:
-        return _found(self.session.get(Hold, hold_id), "hold", hold_id)
+        return found_or_raise(self.session.get(Hold, hold_id), "hold", hold_id)
 
     def waiting_for_title(self, title_id: int) -> list[Hold]:
         """The title's queue, oldest first."""
@@ -218,7 +219,7 @@ class HoldRepository(Repository):
 
 class TransportRepository(Repository):
     def get(self, transport_id: int) -> Transport:
-        return _found(self.session.get(Transport, transport_id), "transport", transport_id)
+        return found_or_raise(self.session.get(Transport, transport_id), "transport", transport_id)
 
     def open(self) -> list[Transport]:
         return list(
