@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 export UV_COMPILE_BYTECODE := 1
 export UV_LINK_MODE := copy
 
-.PHONY: install demo test lint serve ingest clean
+.PHONY: install demo test lint serve ingest stress clean
 
 $(UV):
 	@echo "==> installing uv $(UV_VERSION) into .tools/"
@@ -56,6 +56,11 @@ demo: install
 
 serve: install
 	$(BIN)/bibbla serve
+
+# The long reliability tests pushed harder (BIBBLA_STRESS=1): repeated kill -9 of the API
+# server under load, a longer fuzz run, more property-based examples.
+stress: install
+	BIBBLA_STRESS=1 $(BIN)/pytest -m slow tests/reliability tests/operational/e2e/test_api_fuzz.py tests/operational/integration/test_rules_property.py
 
 # Land the lending core's new events, snapshots and reference data (needs
 # BIBBLA_PSEUDONYM_KEY, or BIBBLA_ENV=demo for a generated key).
@@ -108,3 +113,29 @@ pipeline: install
 dagster: install
 	BIBBLA_ENV=$${BIBBLA_ENV:-demo} $(BIN)/bibbla pipeline dev --port $(DAGSTER_PORT)
 # ---- end of pipeline -----------------------------------------------------------------------
+
+# ---- scale: the Spark target and the benchmarks (benchmarks/, docs/scaling.md) ------------
+# The optional dependency groups `spark` (pyspark 4.3.0 and dbt-spark[session]: ~490 MB, and
+# pyspark is built from its 456 MB source archive, ~30 s on a cold cache) and `bench`
+# (dbt-postgres) are installed only by these targets, not by `make install`/`test`/`demo`.
+# `test-spark` builds every model on DuckDB and on Spark (pyspark local mode, Java 17) from
+# one simulated landing, first in full and then incrementally, and compares every table row
+# for row (a few minutes). `bench` runs the benchmark suite at sizes that fit in about
+# 15 minutes and prints one table of ratios; `bench-full` runs it at the large volumes
+# (about an hour). Results: benchmarks/results/<name>.json.
+.PHONY: install-scale test-spark bench bench-full
+SCALE_GROUPS := --group spark --group bench
+BENCH_FLAGS ?=
+
+install-scale: install
+	$(UV) sync --frozen $(SCALE_GROUPS)
+
+test-spark: install-scale
+	BIBBLA_SPARK_TESTS=1 $(BIN)/pytest tests/spark
+
+bench: install-scale
+	$(BIN)/python -m benchmarks $(BENCH_FLAGS)
+
+bench-full: install-scale
+	$(BIN)/python -m benchmarks --full $(BENCH_FLAGS)
+# ---- end of scale --------------------------------------------------------------------------

@@ -91,3 +91,13 @@
 {% macro year_end_date(year_expression) -%}
     cast(cast({{ year_expression }} as {{ dbt.type_string() }}) || '-12-31' as date)
 {%- endmacro %}
+
+{#- PostgreSQL (dbt-postgres, the benchmarks' alternative warehouse) spells these two
+    differently again. -#}
+{% macro postgres__json_string(column, field) -%}
+    (cast({{ column }} as json) ->> '{{ field }}')
+{%- endmacro %}
+
+{% macro postgres__iso_weekday(date_expression) -%}
+    cast(extract(isodow from {{ date_expression }}) as bigint)
+{%- endmacro %}

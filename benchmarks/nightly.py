@@ -1,0 +1,195 @@
+"""Benchmark: the work of one nightly run against a full rebuild of the same history.
+
+    .venv/bin/python -m benchmarks.nightly [--years 3] [--scale 0.05] [--runs 3]
+                                           [--no-snapshot-history]
+
+A history of `--years` years is simulated at `--scale` and landed; the landing gets a
+snapshot partition for every day of it, as nightly ingestion leaves them
+(`lab.fill_snapshot_history`; `--no-snapshot-history` leaves the one snapshot a single
+ingestion run writes), and the warehouse is built. Then, `--runs` times, from a copy of that
+state: one more day is simulated (the lending core's day, not measured) and
+
+- **nightly**: `bibbla ingest` (the new day's events and snapshots) + `bibbla warehouse
+  build` (dbt build: the incremental facts take the new events, every other table is
+  rebuilt, every test runs) - what the nightly run does, without Dagster;
+- **full**: `bibbla ingest --full-refresh` (land the whole history again) + `bibbla
+  warehouse build --full-refresh` on the same landing (every fact rebuilt from scratch);
+- **incremental models alone**: `dbt build -s config.materialized:incremental`, the three
+  facts and their tests, incrementally and with `--full-refresh`;
+- **Dagster**: `bibbla pipeline run --no-reports` on the same new day; its steps' times
+  come from the run's event log, and what is left of the process's wall time is Dagster's
+  fixed run overhead, reported on its own.
+
+Every child is a fresh process (as the nightly run is), so interpreter start-up and dbt's
+parsing are in every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+from benchmarks.common import Measurement, format_table, ratio, write_results
+from benchmarks.dagster_steps import last_run_steps
+from benchmarks.lab import Lab, fill_snapshot_history
+
+START = date(2024, 1, 1)
+INCREMENTAL = ("-s", "config.materialized:incremental")
+
+
+def prepare(root: Path, years: float, scale: float, runs: int, history: bool) -> tuple[Lab, dict]:
+    lab = Lab(root / "base")
+    lab.root.mkdir(parents=True)
+    days = round(365.25 * years)
+    end = START + timedelta(days=days + runs + 5)
+    lab.init()
+    # stop after `days` days: the simulation resumes one day at a time from there
+    sim = lab.bibbla(
+        "simulate", "--start", START.isoformat(), "--end", end.isoformat(),
+        "--scale", str(scale), "--seed", "42", "--days", str(days),
+    )  # fmt: skip
+    ingest = lab.ingest()
+    added = fill_snapshot_history(lab.landing, START) if history else 0
+    build = lab.build()
+    warm = lab.bibbla("pipeline", "prepare")  # DAGSTER_HOME and the dbt manifest, once
+    events = _landed_events(lab.landing)
+    context = {
+        "years": years,
+        "scale": scale,
+        "history_days": days,
+        "events_in_history": events,
+        "snapshot_partitions_added": added,
+        "prepare_seconds": {
+            "simulate": round(sim.seconds, 1),
+            "ingest": round(ingest.seconds, 1),
+            "build": round(build.seconds, 1),
+            "pipeline_prepare": round(warm.seconds, 1),
+        },
+    }
+    return lab, context
+
+
+def _landed_events(landing: Path) -> int:
+    import duckdb
+
+    return duckdb.sql(
+        f"select count(*) from read_parquet('{landing}/circulation_event/*/*.parquet')"
+    ).fetchone()[0]
+
+
+def one_run(base: Lab, folder: Path) -> dict[str, float]:
+    day = base.copy_to(folder / "day")
+    day.simulate_more(1)
+    new_events = _landed_events(day.landing)
+    dag = day.copy_to(folder / "dagster")
+    full = day.copy_to(folder / "full-ingest")
+
+    nightly_ingest = day.ingest()
+    incremental = day.copy_to(folder / "incremental")
+    nightly_build = day.build()
+    full_build_lab = day.copy_to(folder / "full-build")
+    full_build = full_build_lab.build("--full-refresh")
+    full_ingest = full.ingest("--full-refresh")
+    inc_only = incremental.build(*INCREMENTAL)
+    inc_full = full_build_lab.build(*INCREMENTAL, "--full-refresh")
+
+    pipeline = dag.pipeline("--no-reports")
+    steps = last_run_steps(dag.root / "dagster_home")
+    groups = steps.grouped()
+    new_events = _landed_events(day.landing) - new_events
+    for lab in (day, dag, full, incremental, full_build_lab):
+        shutil.rmtree(lab.root, ignore_errors=True)
+    return {
+        "new_events": new_events,
+        "nightly_ingest": nightly_ingest.seconds,
+        "nightly_build": nightly_build.seconds,
+        "nightly_build_peak_mb": nightly_build.peak_rss_mb,
+        "full_ingest": full_ingest.seconds,
+        "full_build": full_build.seconds,
+        "full_build_peak_mb": full_build.peak_rss_mb,
+        "incremental_models": inc_only.seconds,
+        "incremental_models_full_refresh": inc_full.seconds,
+        "dagster_wall": pipeline.seconds,
+        "dagster_steps": steps.total,
+        "dagster_overhead": pipeline.seconds - steps.total,
+        **{f"dagster step group: {k}": v for k, v in groups.items()},
+    }
+
+
+def measure(args) -> tuple[list[Measurement], dict]:
+    root = Path(tempfile.mkdtemp(prefix="bibbla-nightly-"))
+    try:
+        base, context = prepare(
+            root, args.years, args.scale, args.runs, not args.no_snapshot_history
+        )
+        rounds = []
+        for number in range(args.runs):
+            print(f"nightly: round {number + 1}/{args.runs}", flush=True)
+            rounds.append(one_run(base, root / f"run{number}"))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    col = {key: [r.get(key, 0.0) for r in rounds] for key in rounds[0]}
+    nightly = [a + b for a, b in zip(col["nightly_ingest"], col["nightly_build"], strict=True)]
+    full = [a + b for a, b in zip(col["full_ingest"], col["full_build"], strict=True)]
+    y = f"{args.years:g} y"
+    results = [
+        Measurement(f"nightly / full rebuild ({y})", "ratio (target < 0.05)", ratio(nightly, full)),
+        Measurement(
+            "nightly ingest / full ingest",
+            "ratio",
+            ratio(col["nightly_ingest"], col["full_ingest"]),
+        ),
+        Measurement(
+            "nightly dbt build / full-refresh build",
+            "ratio",
+            ratio(col["nightly_build"], col["full_build"]),
+        ),
+        Measurement(
+            "incremental facts: nightly / full refresh",
+            "ratio",
+            ratio(col["incremental_models"], col["incremental_models_full_refresh"]),
+        ),
+        Measurement(
+            "Dagster fixed overhead / Dagster run",
+            "ratio",
+            ratio(col["dagster_overhead"], col["dagster_wall"]),
+        ),
+        Measurement("Dagster run / direct nightly", "ratio", ratio(col["dagster_wall"], nightly)),
+        Measurement("nightly (ingest + build)", "s", nightly),
+        Measurement("full rebuild (ingest + build)", "s", full),
+        Measurement("Dagster fixed overhead", "s", col["dagster_overhead"]),
+        Measurement("nightly build peak memory", "MB", col["nightly_build_peak_mb"]),
+        Measurement("full build peak memory", "MB", col["full_build_peak_mb"]),
+    ]
+    context["rounds"] = [{k: round(v, 3) for k, v in r.items()} for r in rounds]
+    context["runs"] = args.runs
+    return results, context
+
+
+def main(argv: list[str] | None = None) -> list[Measurement]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--years", type=float, default=3.0)
+    parser.add_argument("--scale", type=float, default=0.05)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-snapshot-history", action="store_true")
+    args = parser.parse_args(argv)
+    results, context = measure(args)
+    path = write_results("nightly", results, {**vars(args), **context})
+    print(
+        format_table(
+            f"Nightly run vs full rebuild, {args.years:g} years at scale {args.scale} "
+            f"({args.runs} runs)",
+            results,
+        )
+    )
+    print(f"results: {path}")
+    print(json.dumps(context["prepare_seconds"]))
+    return results
+
+
+if __name__ == "__main__":
+    main()
