@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Circulation events read, pseudonymised and landed per batch (bounds memory).",
     )
+    retention_months: int = Field(
+        default=36,
+        ge=1,
+        description="Months of circulation history that keep their patron keys; older "
+        "events lose them (ingestion/retention.py), while the aggregates stay.",
+    )
     kb_bibstat_url: str = Field(
         default="https://bibstat.kb.se",
         description="KB's open library statistics (bibstat), for `bibbla ingest kb-fetch`.",

@@ -3,6 +3,7 @@
     bibbla ingest [--full-refresh]     events, snapshots and reference files
     bibbla ingest events|snapshots|reference
     bibbla ingest verify               every event landed exactly once?
+    bibbla ingest retention [--dry-run]  remove patron keys older than BIBBLA_RETENTION_MONTHS
     bibbla ingest kb-fetch --year Y    download KB's statistics (needs internet)
 
 Exit status: 0 when every step landed (quarantined rows are reported, and fail the
@@ -22,6 +23,7 @@ from ingestion.pipeline import ingest
 from ingestion.reference import land_reference
 from ingestion.reference_files import known_municipalities
 from ingestion.report import RunReport
+from ingestion.retention import apply_retention
 from ingestion.snapshots import land_snapshots
 from ingestion.verify import check_feed_landing, check_landing_files
 
@@ -132,6 +134,31 @@ def verify() -> None:
         typer.secho("the landed feed is not exactly 1..watermark", fg=typer.colors.RED, err=True)
     if problems or not check.exactly_once:
         raise typer.Exit(code=1)
+
+
+@app.command("retention")
+def retention(
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Only say what would be removed; change nothing."
+    ),
+) -> None:
+    """Remove the patron keys of events older than BIBBLA_RETENTION_MONTHS (default 36)
+    from the landing and the warehouse's facts, keeping every aggregate: the counts of
+    distinct people of those periods are frozen in the warehouse first
+    (ingestion/LANDING.md, "Retention"). dbt's own output goes to stderr."""
+    from bibbla.warehouse import DbtRetentionWarehouse, WarehouseBuildError
+
+    settings = get_settings()
+    try:
+        report = apply_retention(
+            settings, DbtRetentionWarehouse(settings), dry_run=dry_run, progress=_say
+        )
+    except IngestionError as error:
+        raise _refuse(error) from None
+    except WarehouseBuildError as error:
+        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(report.summary())
 
 
 @app.command("kb-fetch")

@@ -71,13 +71,13 @@ def run(
     from orchestration.progress import error_text
 
     definitions = build_definitions(settings)
-    graph = definitions.resolve_asset_graph()
+    job = definitions.resolve_job_def(NIGHTLY_JOB)
+    # every asset of the nightly job (all but the monthly retention of patron keys)
     selection = [
         key
-        for key in graph.get_all_asset_keys()
-        if graph.get(key).is_materializable and not (no_reports and key == REPORTS_KEY)
+        for key in job.asset_layer.executable_asset_keys
+        if not (no_reports and key == REPORTS_KEY)
     ]
-    job = definitions.resolve_job_def(NIGHTLY_JOB)
     # dagster-dbt echoes dbt's own log to stdout; it goes to a file, progress to stderr.
     logs = home / "logs"
     logs.mkdir(exist_ok=True)

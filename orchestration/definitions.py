@@ -7,6 +7,9 @@
         ▼
     dbt_docs, reports/site (Evidence)
 
+    retention/patron_keys (monthly, its own job): removes patron keys older than
+        BIBBLA_RETENTION_MONTHS from the landing and the facts, keeping every mart
+
 Assembled from assets/, checks/, jobs.py, schedules.py, sensors.py and resources.py; every
 path and URL comes from the `BIBBLA_*` settings. Steps run one at a time in the run's
 process (`in_process_executor`): the steps share one DuckDB file that admits one writer,
@@ -20,11 +23,12 @@ import dagster as dg
 from bibbla.config import Settings, get_settings
 from orchestration.assets.landing import landing_assets
 from orchestration.assets.reports import build_reports_asset
+from orchestration.assets.retention import patron_keys
 from orchestration.assets.warehouse import build_docs_asset, build_warehouse_assets
 from orchestration.checks.landing import landing_checks
 from orchestration.checks.marts import build_mart_checks
 from orchestration.dbt_project import BibblaDbtTranslator, load_dbt_project, models
-from orchestration.jobs import ingest_landing, nightly_pipeline
+from orchestration.jobs import ingest_landing, nightly_pipeline, patron_key_retention
 from orchestration.progress import progress_logger
 from orchestration.resources import build_resources
 from orchestration.schedules import build_schedules
@@ -44,9 +48,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             build_warehouse_assets(project),
             build_docs_asset(dbt_models),
             build_reports_asset(marts),
+            patron_keys,
         ],
         asset_checks=[*landing_checks(), *build_mart_checks(dbt_models)],
-        jobs=[nightly_pipeline, ingest_landing],
+        jobs=[nightly_pipeline, ingest_landing, patron_key_retention],
         schedules=build_schedules(settings),
         sensors=build_sensors(),
         resources=build_resources(settings, project),

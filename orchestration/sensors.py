@@ -5,7 +5,8 @@ with the landing's committed watermark for the same database. When the feed has 
 requests an ingestion run (`ingest_landing`: events, snapshots, reference, and their
 checks), keyed by database and event id so that one position never starts two runs. It
 skips, saying why, when nothing is new, when a pipeline run is already queued or running
-(that run will land the events), and when the lending core was rebuilt (a new database
+(that run will land the events), while the monthly retention run holds the landing, and
+when the lending core was rebuilt (a new database
 identity): ingestion then refuses until `bibbla ingest --full-refresh`, and requesting
 runs that must fail would only hide the message.
 """
@@ -19,7 +20,7 @@ from bibbla.config import Settings
 from ingestion.errors import IngestionError
 from ingestion.source import OperationalSource
 from ingestion.state import StateStore
-from orchestration.jobs import INGEST_JOB, NIGHTLY_JOB, ingest_landing
+from orchestration.jobs import INGEST_JOB, NIGHTLY_JOB, RETENTION_JOB, ingest_landing
 
 INTERVAL_SECONDS = 120
 _ACTIVE = [
@@ -88,6 +89,15 @@ def evaluate_feed(
                 f"run {active[0].dagster_run.run_id[:8]} of {job_name} is in progress and "
                 "will land it"
             )
+    retention = context.instance.get_run_records(
+        dg.RunsFilter(job_name=RETENTION_JOB, statuses=_ACTIVE), limit=1
+    )
+    if retention:
+        return dg.SkipReason(
+            f"feed at event {status.newest_event_id}, landed up to {status.watermark}; the "
+            f"retention run {retention[0].dagster_run.run_id[:8]} holds the landing: the "
+            "events are landed after it"
+        )
     context.update_cursor(f"{status.database_id}:{status.newest_event_id}")
     return dg.RunRequest(
         run_key=f"{status.database_id}:{status.newest_event_id}",

@@ -15,10 +15,11 @@ import pytest
 from bibbla.config import PROJECT_ROOT
 from ingestion.contract import ALL_TABLES, REFERENCE_TABLES, SNAPSHOT_TABLES
 from orchestration.assets.reports import REPORTS_KEY
+from orchestration.assets.retention import RETENTION_KEY
 from orchestration.checks.marts import EXPECTED_MART_CHECKS
 from orchestration.dbt_project import landing_key
 from orchestration.definitions import build_definitions
-from orchestration.jobs import INGEST_JOB, NIGHTLY_JOB
+from orchestration.jobs import INGEST_JOB, NIGHTLY_JOB, RETENTION_JOB
 from orchestration.sensors import evaluate_feed
 from tests.orchestration.conftest import Copy, PipelineRun, bibbla, environment
 
@@ -121,6 +122,68 @@ def test_jobs_schedule_sensor_and_executor(definitions: dg.Definitions) -> None:
     ) as context:
         requests = list(schedule.evaluate_tick(context).run_requests or [])
     assert len(requests) == 1
+
+
+def test_the_retention_of_patron_keys_runs_monthly_on_its_own_job(
+    definitions: dg.Definitions,
+) -> None:
+    graph = definitions.resolve_asset_graph()
+    retention = graph.get(RETENTION_KEY)
+    assert retention.is_materializable
+    assert {dg.AssetKey(["fct_loans"]), dg.AssetKey(["fct_holds"])} <= retention.parent_keys
+    assert landing_key("circulation_event") in retention.parent_keys
+    # the dbt models that keep what the retention freezes sit beside it
+    assert dg.AssetKey(["retention", "retained_equity_loan_people"]) in graph.get_all_asset_keys()
+    nightly = definitions.resolve_job_def(NIGHTLY_JOB)
+    assert RETENTION_KEY not in nightly.asset_layer.executable_asset_keys
+    assert definitions.resolve_job_def(RETENTION_JOB).asset_layer.executable_asset_keys == {
+        RETENTION_KEY
+    }
+    schedule = definitions.resolve_schedule_def("monthly_retention")
+    assert schedule.job_name == RETENTION_JOB
+    assert schedule.cron_schedule == "0 6 2 * *"
+    assert schedule.execution_timezone == "Europe/Stockholm"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_the_retention_asset_reports_its_cutoff_and_changes_nothing_when_nothing_is_due(
+    pipeline_copy: Copy,
+) -> None:
+    # March and April 2025 landed: with one month of retention the cutoff would be
+    # 2025-03-01, inside 2025, which has not ended, so it moves back to 2025-01-01 and
+    # nothing is due yet.
+    settings = pipeline_copy.settings.model_copy(update={"retention_months": 1})
+    warehouse_before = settings.warehouse_path.stat().st_mtime_ns
+    definitions = build_definitions(settings)
+    result = definitions.resolve_job_def(RETENTION_JOB).execute_in_process(
+        instance=dg.DagsterInstance.ephemeral()
+    )
+    assert result.success
+    [materialisation] = result.asset_materializations_for_node("retention__patron_keys")
+    metadata = {key: value.value for key, value in materialisation.metadata.items()}
+    assert metadata["cutoff"] == "2025-01-01"
+    assert metadata["month_cutoff"] == "2025-03-01"
+    assert metadata["newest_event_date"] == "2025-04-30"
+    assert (metadata["files_rewritten"], metadata["keys_cleared"]) == (0, 0)
+    assert metadata["warehouse_rebuilt"] is False
+    assert settings.warehouse_path.stat().st_mtime_ns == warehouse_before
+
+
+def test_the_sensor_waits_while_the_retention_holds_the_landing(pipeline_copy: Copy) -> None:
+    env = {
+        **environment(pipeline_copy.settings, pipeline_copy.root / "home"),
+        "BIBBLA_OPERATIONAL_DB": pipeline_copy.settings.operational_db,
+    }
+    bibbla(["simulate", "--resume", "--days", "1"], env)
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_run(
+            dg.DagsterRun(
+                job_name=RETENTION_JOB, run_id="1" * 36, status=dg.DagsterRunStatus.STARTED
+            )
+        )
+        skipped = evaluate_feed(dg.build_sensor_context(instance=instance), pipeline_copy.settings)
+    assert isinstance(skipped, dg.SkipReason)
+    assert "retention" in skipped.skip_message
 
 
 def _tick(settings) -> dg.RunRequest | dg.SkipReason:

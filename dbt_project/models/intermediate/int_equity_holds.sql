@@ -1,39 +1,52 @@
 {#- One row per municipality and reporting period with the hold counts behind
-    hold_fill_rate and the wait-time percentiles of metrics.md, for holds placed by its
-    residents in the period (a cohort: a hold counts in the period it was placed, whatever
-    happened to it later). Holds still open at the end of the data are counted, so the
-    latest periods' fill rates rise as their holds are filled. -#}
-with holds as (
+    hold_fill_rate and the wait-time percentiles of metrics.md (int_equity_holds_keyed),
+    where the count of distinct patrons of a period frozen by the retention rule is the
+    frozen one (retained_equity_hold_people): their patron keys are gone, or about to go.
+    Every other figure is computed from fct_holds, which keeps each hold's municipality
+    after its key has gone. -#}
+with computed as (
 
-    select * from {{ ref('fct_holds') }}
-    where resident_municipality_code is not null
+    select * from {{ ref('int_equity_holds_keyed') }}
 
 ),
 
-holds_in_periods as (
+provenance as (
 
-    select 'month' as period_type, {{ month_start('placed_date') }} as period_start, holds.*
-    from holds
+    select * from {{ ref('int_data_provenance') }}
 
-    union all
+),
 
-    select 'year' as period_type, {{ year_start('placed_date') }} as period_start, holds.*
-    from holds
+-- frozen counts of this lending-core database (a rebuilt one starts again)
+frozen as (
+
+    select retained.*
+    from {{ ref('retained_equity_hold_people') }} as retained
+    inner join provenance on provenance.database_id = retained.database_id
+
+),
+
+frozen_periods as (
+
+    select distinct period_type, period_start from frozen
 
 )
 
 select
-    resident_municipality_code as municipality_code,
-    period_type,
-    period_start,
-    cast(count(*) as bigint) as holds_placed,
-    cast(count(distinct patron_key) as bigint) as hold_patrons,
-    cast(sum(case when is_cancelled_by_patron_before_ready then 1 else 0 end) as bigint)
-        as holds_cancelled_by_patron,
-    cast(sum(case when became_ready then 1 else 0 end) as bigint) as holds_ready,
-    cast(sum(case when hold_status in ('waiting', 'in_transit') then 1 else 0 end) as bigint)
-        as holds_open,
-    {{ percentile('case when became_ready then wait_days end', 0.5) }} as hold_wait_days_median,
-    {{ percentile('case when became_ready then wait_days end', 0.9) }} as hold_wait_days_p90
-from holds_in_periods
-group by resident_municipality_code, period_type, period_start
+    computed.municipality_code,
+    computed.period_type,
+    computed.period_start,
+    computed.holds_placed,
+    {{ frozen_or_computed('hold_patrons') }} as hold_patrons,
+    computed.holds_cancelled_by_patron,
+    computed.holds_ready,
+    computed.holds_open,
+    computed.hold_wait_days_median,
+    computed.hold_wait_days_p90
+from computed
+left join frozen_periods
+    on frozen_periods.period_type = computed.period_type
+    and frozen_periods.period_start = computed.period_start
+left join frozen
+    on frozen.municipality_code = computed.municipality_code
+    and frozen.period_type = computed.period_type
+    and frozen.period_start = computed.period_start

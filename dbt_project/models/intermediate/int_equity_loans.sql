@@ -1,201 +1,67 @@
 {#- One row per municipality and reporting period (month and year) with the loan counts
-    behind the loan metrics of metrics.md, from both sides of a loan: as the borrower's
-    home municipality (residents' loans, borrowers, shared loans, children's loans,
-    renewals) and as the owner of the item (loans of its items, loans to non-residents).
-    Loans count in the period of their checkout, renewals in the period they happened.
-    The distinct-people counts here are what small-number suppression rests on. -#}
-with loans as (
+    behind the loan metrics of metrics.md (int_equity_loans_keyed), where the counts of
+    distinct people of a period frozen by the retention rule are the frozen ones
+    (retained_equity_loan_people): their patron keys are gone, or about to go, so counting
+    them again would come up short. Every other count is computed from the facts, which
+    keep each loan's municipalities and category after its key has gone. -#}
+{%- set columns = [
+    ('loans', false),
+    ('borrowers', true),
+    ('child_loans', false),
+    ('child_borrowers', true),
+    ('shared_loans', false),
+    ('shared_loan_borrowers', true),
+    ('multi_municipality_borrowers', true),
+    ('loans_of_own_items', false),
+    ('own_item_borrowers', true),
+    ('loans_to_non_residents', false),
+    ('non_resident_borrowers', true),
+    ('renewals', false),
+    ('renewing_patrons', true),
+] -%}
+with computed as (
 
-    select * from {{ ref('fct_loans') }}
-
-),
-
-renewal_events as (
-
-    select *
-    from {{ ref('stg_lending_core__circulation_event') }}
-    where event_type = 'renew'
-
-),
-
--- every loan once in its month and once in its year
-loans_in_periods as (
-
-    select
-        'month' as period_type,
-        {{ month_start('checkout_date') }} as period_start,
-        loans.*
-    from loans
-
-    union all
-
-    select
-        'year' as period_type,
-        {{ year_start('checkout_date') }} as period_start,
-        loans.*
-    from loans
+    select * from {{ ref('int_equity_loans_keyed') }}
 
 ),
 
-residents as (
+provenance as (
 
-    select
-        borrower_municipality_code as municipality_code,
-        period_type,
-        period_start,
-        count(*) as loans,
-        count(distinct patron_key) as borrowers,
-        sum(case when patron_category = 'child' then 1 else 0 end) as child_loans,
-        count(distinct case when patron_category = 'child' then patron_key end)
-            as child_borrowers,
-        sum(case when is_shared_loan then 1 else 0 end) as shared_loans,
-        count(distinct case when is_shared_loan then patron_key end) as shared_loan_borrowers
-    from loans_in_periods
-    where borrower_municipality_code is not null
-    group by borrower_municipality_code, period_type, period_start
+    select * from {{ ref('int_data_provenance') }}
 
 ),
 
--- residents who borrowed at branches of more than one municipality in the period
--- (the "one card" goal)
-borrowing_places as (
+-- frozen counts of this lending-core database (a rebuilt one starts again)
+frozen as (
 
-    select
-        borrower_municipality_code as municipality_code,
-        period_type,
-        period_start,
-        patron_key,
-        count(distinct lending_municipality_code) as lending_municipalities
-    from loans_in_periods
-    where borrower_municipality_code is not null
-    group by borrower_municipality_code, period_type, period_start, patron_key
+    select retained.*
+    from {{ ref('retained_equity_loan_people') }} as retained
+    inner join provenance on provenance.database_id = retained.database_id
 
 ),
 
-multi_municipality as (
+frozen_periods as (
 
-    select
-        municipality_code,
-        period_type,
-        period_start,
-        sum(case when lending_municipalities > 1 then 1 else 0 end)
-            as multi_municipality_borrowers
-    from borrowing_places
-    group by municipality_code, period_type, period_start
-
-),
-
-owners as (
-
-    select
-        owner_municipality_code as municipality_code,
-        period_type,
-        period_start,
-        count(*) as loans_of_own_items,
-        count(distinct patron_key) as own_item_borrowers,
-        sum(case when is_shared_loan then 1 else 0 end) as loans_to_non_residents,
-        count(distinct case when is_shared_loan then patron_key end) as non_resident_borrowers
-    from loans_in_periods
-    where owner_municipality_code is not null
-    group by owner_municipality_code, period_type, period_start
-
-),
-
-renewals_in_periods as (
-
-    select
-        'month' as period_type,
-        {{ month_start('renewal_events.event_date') }} as period_start,
-        loans.borrower_municipality_code as municipality_code,
-        renewal_events.patron_key
-    from renewal_events
-    inner join loans on loans.loan_id = renewal_events.loan_id
-
-    union all
-
-    select
-        'year' as period_type,
-        {{ year_start('renewal_events.event_date') }} as period_start,
-        loans.borrower_municipality_code as municipality_code,
-        renewal_events.patron_key
-    from renewal_events
-    inner join loans on loans.loan_id = renewal_events.loan_id
-
-),
-
-renewals as (
-
-    select
-        municipality_code,
-        period_type,
-        period_start,
-        count(*) as renewals,
-        count(distinct patron_key) as renewing_patrons
-    from renewals_in_periods
-    where municipality_code is not null
-    group by municipality_code, period_type, period_start
-
-),
-
--- each measure comes from exactly one side, so summing the sides is exact
-sides as (
-
-    select
-        municipality_code, period_type, period_start,
-        loans, borrowers, child_loans, child_borrowers, shared_loans, shared_loan_borrowers,
-        0 as multi_municipality_borrowers,
-        0 as loans_of_own_items, 0 as own_item_borrowers,
-        0 as loans_to_non_residents, 0 as non_resident_borrowers,
-        0 as renewals, 0 as renewing_patrons
-    from residents
-
-    union all
-
-    select
-        municipality_code, period_type, period_start,
-        0, 0, 0, 0, 0, 0,
-        multi_municipality_borrowers,
-        0, 0, 0, 0, 0, 0
-    from multi_municipality
-
-    union all
-
-    select
-        municipality_code, period_type, period_start,
-        0, 0, 0, 0, 0, 0,
-        0,
-        loans_of_own_items, own_item_borrowers, loans_to_non_residents, non_resident_borrowers,
-        0, 0
-    from owners
-
-    union all
-
-    select
-        municipality_code, period_type, period_start,
-        0, 0, 0, 0, 0, 0,
-        0,
-        0, 0, 0, 0,
-        renewals, renewing_patrons
-    from renewals
+    select distinct period_type, period_start from frozen
 
 )
 
 select
-    municipality_code,
-    period_type,
-    period_start,
-    cast(sum(loans) as bigint) as loans,
-    cast(sum(borrowers) as bigint) as borrowers,
-    cast(sum(child_loans) as bigint) as child_loans,
-    cast(sum(child_borrowers) as bigint) as child_borrowers,
-    cast(sum(shared_loans) as bigint) as shared_loans,
-    cast(sum(shared_loan_borrowers) as bigint) as shared_loan_borrowers,
-    cast(sum(multi_municipality_borrowers) as bigint) as multi_municipality_borrowers,
-    cast(sum(loans_of_own_items) as bigint) as loans_of_own_items,
-    cast(sum(own_item_borrowers) as bigint) as own_item_borrowers,
-    cast(sum(loans_to_non_residents) as bigint) as loans_to_non_residents,
-    cast(sum(non_resident_borrowers) as bigint) as non_resident_borrowers,
-    cast(sum(renewals) as bigint) as renewals,
-    cast(sum(renewing_patrons) as bigint) as renewing_patrons
-from sides
-group by municipality_code, period_type, period_start
+    computed.municipality_code,
+    computed.period_type,
+    computed.period_start,
+    {%- for column, is_people in columns %}
+    {% if is_people -%}
+    {{ frozen_or_computed(column) }} as {{ column }}
+    {%- else -%}
+    computed.{{ column }}
+    {%- endif %}{{ ',' if not loop.last }}
+    {%- endfor %}
+from computed
+left join frozen_periods
+    on frozen_periods.period_type = computed.period_type
+    and frozen_periods.period_start = computed.period_start
+left join frozen
+    on frozen.municipality_code = computed.municipality_code
+    and frozen.period_type = computed.period_type
+    and frozen.period_start = computed.period_start

@@ -3,7 +3,9 @@
     when the card was issued; the newest patron snapshot the current ones and the age
     band. The lending core has no change-of-residence use case, so the two agree (the
     test patron_home_municipality_unchanged warns if they ever do not), and the home
-    municipality at any loan date is the one here. -#}
+    municipality at any loan date is the one here. A registration whose patron key the
+    retention rule has removed (ingestion/retention.py) places nobody: such a patron is
+    known from the newest snapshot alone (registered_* are then null). -#}
 with registrations as (
 
     select
@@ -14,6 +16,7 @@ with registrations as (
         registered_patron_category
     from {{ ref('stg_lending_core__circulation_event') }}
     where event_type = 'patron_registered'
+      and patron_key is not null
 
 ),
 

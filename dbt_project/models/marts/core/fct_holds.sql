@@ -9,7 +9,10 @@
     aside; it travels when it is elsewhere) → ready for pickup → fulfilled (collected), or
     cancelled / expired (not collected in time); an item lost on the way puts the hold back
     in the queue (requeued). Wait time is measured from placing to ready for pickup.
-    Incremental by placed month, like fct_loans. -#}
+    Incremental by placed month, like fct_loans, including the months whose placings have
+    lost their patron keys in the landing since they were built (the retention rule); a
+    hold whose placing has no key any more keeps its patron's municipality and category
+    from retained_hold_residents, frozen before the key went. -#}
 with events as (
 
     select * from {{ ref('stg_lending_core__circulation_event') }}
@@ -24,6 +27,12 @@ with events as (
 patrons as (
 
     select * from {{ ref('int_patrons') }}
+
+),
+
+retained_residents as (
+
+    select * from {{ ref('retained_hold_residents') }}
 
 ),
 
@@ -59,11 +68,28 @@ new_event_holds as (
 
 ),
 
+-- months built while their placings had patron keys that the landing no longer has
+cleared_months as (
+
+    select distinct built.placed_month
+    from {{ this }} as built
+    inner join events
+        on events.hold_id = built.hold_id
+        and events.event_type = 'hold_placed'
+    where built.patron_key is not null
+      and events.patron_key is null
+
+),
+
 rebuilt_months as (
 
-    select distinct placed_months.placed_month
+    select placed_months.placed_month
     from placed_months
     inner join new_event_holds on new_event_holds.hold_id = placed_months.hold_id
+
+    union
+
+    select placed_month from cleared_months
 
 ),
 
@@ -131,6 +157,25 @@ lifecycle as (
 
 ),
 
+-- the home municipality and category of the patron who placed the hold: from the
+-- patron key, or, once the retention rule has removed it, as they were frozen before
+residents as (
+
+    select
+        placed.hold_id,
+        coalesce(
+            patrons.home_municipality_code, retained_residents.resident_municipality_code
+        ) as home_municipality_code,
+        coalesce(patrons.patron_category, retained_residents.patron_category)
+            as patron_category
+    from placed
+    left join patrons on patrons.patron_key = placed.patron_key
+    left join retained_residents
+        on retained_residents.database_id = placed.database_id
+        and retained_residents.hold_id = placed.hold_id
+
+),
+
 -- the item set aside last (an earlier one may have been lost on the way)
 last_trap as (
 
@@ -157,8 +202,8 @@ select
     {{ month_start('placed.placed_date') }} as placed_month,
     placed.title_id,
     placed.patron_key,
-    patrons.home_municipality_code as resident_municipality_code,
-    patrons.patron_category,
+    residents.home_municipality_code as resident_municipality_code,
+    residents.patron_category,
     placed.pickup_branch_code,
     pickup_branch.municipality_code as pickup_municipality_code,
     last_trap.trapped_item_id,
@@ -195,6 +240,6 @@ select
 from placed
 inner join lifecycle on lifecycle.hold_id = placed.hold_id
 left join last_trap on last_trap.hold_id = placed.hold_id
-left join patrons on patrons.patron_key = placed.patron_key
+left join residents on residents.hold_id = placed.hold_id
 left join branches as pickup_branch on pickup_branch.branch_code = placed.pickup_branch_code
 left join items on items.item_id = last_trap.trapped_item_id

@@ -9,7 +9,11 @@
     municipalities the equity metrics need resolved at the loan date: the borrower's home
     municipality, the owning municipality of the item and the municipality of the lending
     branch. Incremental: a run rebuilds every checkout month that holds a loan with an
-    event newer than the table's watermark (see macros/incremental.sql). -#}
+    event newer than the table's watermark (see macros/incremental.sql), and every month
+    whose checkouts have lost their patron keys in the landing since it was built (the
+    retention rule, ingestion/retention.py), so the keys go here too. A loan whose
+    checkout has no key any more keeps its borrower's municipality and category from
+    retained_loan_borrowers, frozen before the key went. -#}
 with events as (
 
     select * from {{ ref('stg_lending_core__circulation_event') }}
@@ -21,6 +25,12 @@ with events as (
 patrons as (
 
     select * from {{ ref('int_patrons') }}
+
+),
+
+retained_borrowers as (
+
+    select * from {{ ref('retained_loan_borrowers') }}
 
 ),
 
@@ -63,11 +73,28 @@ new_event_loans as (
 
 ),
 
+-- months built while their checkouts had patron keys that the landing no longer has
+cleared_months as (
+
+    select distinct built.checkout_month
+    from {{ this }} as built
+    inner join events
+        on events.loan_id = built.loan_id
+        and events.event_type = 'checkout'
+    where built.patron_key is not null
+      and events.patron_key is null
+
+),
+
 rebuilt_months as (
 
-    select distinct checkout_months.checkout_month
+    select checkout_months.checkout_month
     from checkout_months
     inner join new_event_loans on new_event_loans.loan_id = checkout_months.loan_id
+
+    union
+
+    select checkout_month from cleared_months
 
 ),
 
@@ -169,6 +196,25 @@ returns as (
 
 ),
 
+-- the borrower's home municipality and category: from the patron key, or, once the
+-- retention rule has removed the key from the checkout, as they were frozen before
+borrowers as (
+
+    select
+        checkouts.loan_id,
+        coalesce(
+            patrons.home_municipality_code, retained_borrowers.borrower_municipality_code
+        ) as home_municipality_code,
+        coalesce(patrons.patron_category, retained_borrowers.patron_category)
+            as patron_category
+    from checkouts
+    left join patrons on patrons.patron_key = checkouts.patron_key
+    left join retained_borrowers
+        on retained_borrowers.database_id = checkouts.database_id
+        and retained_borrowers.loan_id = checkouts.loan_id
+
+),
+
 borrower_membership as (
 
     select
@@ -176,9 +222,9 @@ borrower_membership as (
         max(case when memberships.municipality_code is not null then 1 else 0 end)
             as borrower_is_member
     from checkouts
-    inner join patrons on patrons.patron_key = checkouts.patron_key
+    inner join borrowers on borrowers.loan_id = checkouts.loan_id
     left join memberships
-        on memberships.municipality_code = patrons.home_municipality_code
+        on memberships.municipality_code = borrowers.home_municipality_code
         and memberships.joined_on <= checkouts.checkout_date
         and (memberships.left_on is null or memberships.left_on > checkouts.checkout_date)
     group by checkouts.loan_id
@@ -202,11 +248,11 @@ select
     items.home_branch_code as item_home_branch_code,
     items.owner_municipality_code,
     checkouts.patron_key,
-    patrons.home_municipality_code as borrower_municipality_code,
-    patrons.patron_category,
+    borrowers.home_municipality_code as borrower_municipality_code,
+    borrowers.patron_category,
     coalesce(borrower_membership.borrower_is_member, 0) = 1 as borrower_is_member,
-    items.owner_municipality_code <> patrons.home_municipality_code as is_shared_loan,
-    lending_branch.municipality_code <> patrons.home_municipality_code
+    items.owner_municipality_code <> borrowers.home_municipality_code as is_shared_loan,
+    lending_branch.municipality_code <> borrowers.home_municipality_code
         as is_borrowed_in_other_municipality,
     checkouts.hold_id,
     checkouts.hold_id is not null as is_from_hold,
@@ -224,7 +270,7 @@ from checkouts
 inner join current_due on current_due.loan_id = checkouts.loan_id
 left join renewals on renewals.loan_id = checkouts.loan_id
 left join returns on returns.loan_id = checkouts.loan_id
-left join patrons on patrons.patron_key = checkouts.patron_key
+left join borrowers on borrowers.loan_id = checkouts.loan_id
 left join items on items.item_id = checkouts.item_id
 left join branches as lending_branch
     on lending_branch.branch_code = checkouts.checkout_branch_code
