@@ -21,7 +21,7 @@ quarantine. A quarantined row is kept aside with its reason; the warehouse is st
 about the rows that landed, so it is built, and the check stays red until someone looks.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import dagster as dg
@@ -95,6 +95,23 @@ CODE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "kb_library_statistics": (("municipality_code", MUNICIPALITY),),
 }
 QUARANTINED_TABLES = tuple(table.name for table in (*EVENT_TABLES, *SNAPSHOT_TABLES))
+
+
+def per_table_check(
+    specs: list[dg.AssetCheckSpec],
+    evaluate: Callable[[Settings, str], dg.AssetCheckResult],
+) -> dg.AssetChecksDefinition:
+    """One check (the specs' shared name) on several landed tables: each selected table is
+    judged by `evaluate(settings, table)`, so a run can check any subset of them."""
+
+    @dg.multi_asset_check(specs=specs, can_subset=True, name=specs[0].name)
+    def check(
+        context: AssetCheckExecutionContext, settings: dg.ResourceParam[Settings]
+    ) -> Iterator[dg.AssetCheckResult]:
+        for check_key in sorted(context.selected_asset_check_keys, key=str):
+            yield evaluate(settings, check_key.asset_key.path[-1])
+
+    return check
 
 
 # ---------------------------------------------------------------- event ids
@@ -353,12 +370,7 @@ def _code_specs() -> list[dg.AssetCheckSpec]:
     ]
 
 
-@dg.multi_asset_check(specs=_code_specs(), can_subset=True, name="codes_known")
-def codes_known(
-    context: AssetCheckExecutionContext, settings: dg.ResourceParam[Settings]
-) -> Iterator[dg.AssetCheckResult]:
-    for check_key in sorted(context.selected_asset_check_keys, key=str):
-        yield evaluate_codes(settings, check_key.asset_key.path[-1])
+codes_known = per_table_check(_code_specs(), evaluate_codes)
 
 
 # ---------------------------------------------------------------- personal data
@@ -438,8 +450,8 @@ def evaluate_personal_data(settings: Settings, table: str) -> dg.AssetCheckResul
     )
 
 
-@dg.multi_asset_check(
-    specs=[
+no_personal_data = per_table_check(
+    [
         dg.AssetCheckSpec(
             name="no_personal_data",
             asset=landing_key(table.name),
@@ -449,14 +461,8 @@ def evaluate_personal_data(settings: Settings, table: str) -> dg.AssetCheckResul
         )
         for table in ALL_TABLES
     ],
-    can_subset=True,
-    name="no_personal_data",
+    evaluate_personal_data,
 )
-def no_personal_data(
-    context: AssetCheckExecutionContext, settings: dg.ResourceParam[Settings]
-) -> Iterator[dg.AssetCheckResult]:
-    for check_key in sorted(context.selected_asset_check_keys, key=str):
-        yield evaluate_personal_data(settings, check_key.asset_key.path[-1])
 
 
 # ---------------------------------------------------------------- quarantine
@@ -495,8 +501,8 @@ def evaluate_quarantine(settings: Settings, table: str) -> dg.AssetCheckResult:
     )
 
 
-@dg.multi_asset_check(
-    specs=[
+quarantine_empty = per_table_check(
+    [
         dg.AssetCheckSpec(
             name="quarantine_empty",
             asset=landing_key(table),
@@ -506,14 +512,8 @@ def evaluate_quarantine(settings: Settings, table: str) -> dg.AssetCheckResult:
         )
         for table in QUARANTINED_TABLES
     ],
-    can_subset=True,
-    name="quarantine_empty",
+    evaluate_quarantine,
 )
-def quarantine_empty(
-    context: AssetCheckExecutionContext, settings: dg.ResourceParam[Settings]
-) -> Iterator[dg.AssetCheckResult]:
-    for check_key in sorted(context.selected_asset_check_keys, key=str):
-        yield evaluate_quarantine(settings, check_key.asset_key.path[-1])
 
 
 # ---------------------------------------------------------------- files and the contract
@@ -535,8 +535,8 @@ def evaluate_files(settings: Settings, table: str) -> dg.AssetCheckResult:
     )
 
 
-@dg.multi_asset_check(
-    specs=[
+files_keep_the_contract = per_table_check(
+    [
         dg.AssetCheckSpec(
             name="files_keep_the_contract",
             asset=landing_key(table.name),
@@ -547,14 +547,8 @@ def evaluate_files(settings: Settings, table: str) -> dg.AssetCheckResult:
         )
         for table in ALL_TABLES
     ],
-    can_subset=True,
-    name="files_keep_the_contract",
+    evaluate_files,
 )
-def files_keep_the_contract(
-    context: AssetCheckExecutionContext, settings: dg.ResourceParam[Settings]
-) -> Iterator[dg.AssetCheckResult]:
-    for check_key in sorted(context.selected_asset_check_keys, key=str):
-        yield evaluate_files(settings, check_key.asset_key.path[-1])
 
 
 def landing_checks() -> Sequence[dg.AssetChecksDefinition]:
