@@ -170,3 +170,63 @@ left join idx_decomposition as decomposition on {{ join_on_keys('totals', 'decom
 {% macro join_on_keys(left, right, keys) -%}
     {%- for key in keys %}{{ left }}.{{ key }} = {{ right }}.{{ key }}{% if not loop.last %} and {% endif %}{% endfor -%}
 {%- endmacro %}
+
+{#- The body of mart_equity_index_month and mart_equity_index_year, which differ only in
+    the period (`period_type`: month or year): the indices above over the published
+    per-municipality values of that period, for members and for every municipality with
+    data. -#}
+{% macro equity_index_mart(period_type) %}
+with metric_values as (
+
+    select * from {{ ref('int_equity_metric_values') }}
+    where period_type = '{{ period_type }}' and is_index_metric
+
+),
+
+scoped as (
+
+    select 'members' as scope, metric_values.*
+    from metric_values
+    where is_member
+
+    union all
+
+    select 'all_with_data' as scope, metric_values.*
+    from metric_values
+
+),
+
+{{ inequality_indices('scoped', ['period_start', 'metric', 'scope']) }},
+
+periods as (
+
+    select distinct period_start, period_year, is_complete_period, data_source
+    from metric_values
+
+)
+
+select
+    idx_result.period_start,
+    periods.period_year as year,
+    periods.is_complete_period,
+    idx_result.metric,
+    idx_result.scope,
+    idx_result.municipalities,
+    idx_result.total_weight as population_weight,
+    idx_result.mean_value,
+    idx_result.coefficient_of_variation,
+    idx_result.gini,
+    idx_result.max_min_ratio,
+    idx_result.theil_t,
+    idx_result.theil_within,
+    idx_result.theil_between,
+    idx_result.mean_earlier_members,
+    idx_result.mean_joiners,
+    idx_result.theil_earlier_members,
+    idx_result.theil_joiners,
+    idx_result.share_earlier_members,
+    idx_result.share_joiners,
+    periods.data_source
+from idx_result
+inner join periods on periods.period_start = idx_result.period_start
+{% endmacro %}

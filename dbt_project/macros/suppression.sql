@@ -134,3 +134,39 @@
     ({{ is_small_count('m.multi_municipality_borrowers') }}
         or {{ is_small_count('m.borrowers') }}) as multi_municipality_suppressed
 {% endmacro %}
+
+{#- The body of mart_equity_municipality_month and _year, which differ only in the period
+    (`period_type`: month or year): every published equity column of that period, with
+    primary and complementary suppression applied (int_equity_disclosure). -#}
+{% macro published_equity_mart(period_type) %}
+with m as (
+
+    select * from {{ ref('int_equity_municipality_period') }}
+    where period_type = '{{ period_type }}'
+
+),
+
+flagged as (
+
+    -- primary and complementary suppression (int_equity_disclosure)
+    select * from {{ ref('int_equity_disclosure') }}
+    where period_type = '{{ period_type }}'
+
+),
+
+published as (
+
+    select
+        {{ published_equity_columns() }}
+    from m
+    inner join flagged as f
+        on f.municipality_code = m.municipality_code
+        and f.period_start = m.period_start
+
+)
+
+select
+    published.*,
+    small_numbers_reason is not null as small_numbers_flag
+from published
+{% endmacro %}

@@ -48,76 +48,7 @@ branches as (
 
 ),
 
-placed_months as (
-
-    select
-        hold_id,
-        {{ month_start('event_date') }} as placed_month
-    from events
-    where event_type = 'hold_placed'
-
-),
-
-{% if is_incremental() %}
-
-new_event_holds as (
-
-    select distinct hold_id
-    from events
-    where event_id > {{ fact_watermark() }}
-
-),
-
--- months built while their placings had patron keys that the landing no longer has
-cleared_months as (
-
-    select distinct built.placed_month
-    from {{ this }} as built
-    inner join events
-        on events.hold_id = built.hold_id
-        and events.event_type = 'hold_placed'
-    where built.patron_key is not null
-      and events.patron_key is null
-
-),
-
-rebuilt_months as (
-
-    select placed_months.placed_month
-    from placed_months
-    inner join new_event_holds on new_event_holds.hold_id = placed_months.hold_id
-
-    union
-
-    select placed_month from cleared_months
-
-),
-
-rebuilt_holds as (
-
-    select placed_months.hold_id
-    from placed_months
-    inner join rebuilt_months on rebuilt_months.placed_month = placed_months.placed_month
-
-),
-
-hold_events as (
-
-    select events.*
-    from events
-    inner join rebuilt_holds on rebuilt_holds.hold_id = events.hold_id
-
-),
-
-{% else %}
-
-hold_events as (
-
-    select * from events
-
-),
-
-{% endif %}
+{{ keyed_fact_events('hold_id', 'hold_placed', 'placed_month', 'hold_events') }},
 
 placed as (
 

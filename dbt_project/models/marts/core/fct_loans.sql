@@ -53,77 +53,7 @@ memberships as (
 
 ),
 
-checkout_months as (
-
-    select
-        loan_id,
-        {{ month_start('event_date') }} as checkout_month
-    from events
-    where event_type = 'checkout'
-
-),
-
-{% if is_incremental() %}
-
-new_event_loans as (
-
-    select distinct loan_id
-    from events
-    where event_id > {{ fact_watermark() }}
-
-),
-
--- months built while their checkouts had patron keys that the landing no longer has
-cleared_months as (
-
-    select distinct built.checkout_month
-    from {{ this }} as built
-    inner join events
-        on events.loan_id = built.loan_id
-        and events.event_type = 'checkout'
-    where built.patron_key is not null
-      and events.patron_key is null
-
-),
-
-rebuilt_months as (
-
-    select checkout_months.checkout_month
-    from checkout_months
-    inner join new_event_loans on new_event_loans.loan_id = checkout_months.loan_id
-
-    union
-
-    select checkout_month from cleared_months
-
-),
-
-rebuilt_loans as (
-
-    select checkout_months.loan_id
-    from checkout_months
-    inner join rebuilt_months
-        on rebuilt_months.checkout_month = checkout_months.checkout_month
-
-),
-
-loan_events as (
-
-    select events.*
-    from events
-    inner join rebuilt_loans on rebuilt_loans.loan_id = events.loan_id
-
-),
-
-{% else %}
-
-loan_events as (
-
-    select * from events
-
-),
-
-{% endif %}
+{{ keyed_fact_events('loan_id', 'checkout', 'checkout_month', 'loan_events') }},
 
 checkouts as (
 
