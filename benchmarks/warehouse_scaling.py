@@ -128,10 +128,13 @@ def measure(args) -> tuple[list[Measurement], dict]:
     if "spark" in engines and (missing := spark_missing()) is not None:
         raise SystemExit(f"spark: {missing}")
     factors = [int(f) for f in args.factors.split(",")]
-    spark_factors = [int(f) for f in args.spark_factors.split(",") if f] or factors
+    only_at = {
+        "spark": [int(f) for f in args.spark_factors.split(",") if f] or factors,
+        "postgres": [int(f) for f in args.postgres_factors.split(",") if f] or factors,
+    }
 
     def runs_at(engine: str, factor: int) -> bool:
-        return engine != "spark" or factor in spark_factors
+        return factor in only_at.get(engine, factors)
 
     root = Path(tempfile.mkdtemp(prefix="bibbla-scaling-"))
     series: dict[str, Measurement] = {}
@@ -166,7 +169,7 @@ def measure(args) -> tuple[list[Measurement], dict]:
                 v = volumes[factor]
                 label = f"{v['volume']:g}x"
                 settings = _settings(root, v["landing"], root / "warehouse.duckdb")
-                if postgres is not None:
+                if postgres is not None and runs_at("postgres", factor):
                     load = run_measured(
                         [
                             sys.executable,
@@ -253,6 +256,11 @@ def main(argv: list[str] | None = None) -> list[Measurement]:
     parser.add_argument("--engines", default="duckdb,postgres")
     parser.add_argument(
         "--spark-factors", default="", help="run Spark only at these factors (default: all)"
+    )
+    parser.add_argument(
+        "--postgres-factors",
+        default="",
+        help="run PostgreSQL only at these factors (default: all)",
     )
     args = parser.parse_args(argv)
     results, context = measure(args)

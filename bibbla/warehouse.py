@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -48,6 +48,36 @@ def dbt_executable() -> str:
     return found
 
 
+# The nightly test window (dbt_project/macros/test_window.sql): data tests on the snapshot
+# staging views look only at partitions dated on or after this.
+TESTS_SINCE_VARIABLE = "BIBBLA_TESTS_SINCE"
+
+
+def newest_tested_snapshot(warehouse: Path) -> date | None:
+    """The newest snapshot date the warehouse was last built from (None before the first
+    build): an incremental build tests the snapshot partitions from this date on, since
+    the ones before it passed their tests in an earlier build and a landed partition never
+    changes. mart_data_provenance only moves on a build that got that far, so partitions
+    of a failed build are tested again."""
+    if not warehouse.is_file():
+        return None
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            row = connection.execute(
+                "select max(snapshot_as_of_date) from main.mart_data_provenance"
+            ).fetchone()
+    except duckdb.Error:  # not built (that far) yet: test everything
+        return None
+    return row[0] if row else None
+
+
+def nightly_test_window(warehouse: Path, full_refresh: bool) -> dict[str, str]:
+    """The environment that limits an incremental build's snapshot tests to the new
+    partitions; empty (test everything) on a full refresh or a first build."""
+    since = None if full_refresh else newest_tested_snapshot(warehouse)
+    return {TESTS_SINCE_VARIABLE: since.isoformat()} if since else {}
+
+
 def dbt_environment(
     settings: Settings, *, target_path: Path | None = None, log_path: Path | None = None
 ) -> dict[str, str]:
@@ -65,6 +95,8 @@ def dbt_environment(
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
     )
+    # set per build by `build_warehouse` (nightly test window), never inherited
+    env.pop(TESTS_SINCE_VARIABLE, None)
     if target_path is not None:
         env["DBT_TARGET_PATH"] = str(target_path)
     if log_path is not None:
@@ -79,6 +111,7 @@ def run_dbt(
     log: Log = _log_to_stderr,
     target_path: Path | None = None,
     log_path: Path | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> None:
     """Run one dbt command on dbt_project/, passing each output line to `log` as it comes."""
     command = [
@@ -90,6 +123,7 @@ def run_dbt(
         str(DBT_PROJECT_DIR),
     ]
     env = dbt_environment(settings, target_path=target_path, log_path=log_path)
+    env.update(extra_env or {})
     log(f"$ dbt {' '.join(arguments)}")
     code, last = run_streaming(command, DBT_PROJECT_DIR, env, log)
     if code != 0:
@@ -167,8 +201,18 @@ def build_warehouse(
         arguments += ["--select", *([select] if isinstance(select, str) else select)]
     if full_refresh:
         arguments.append("--full-refresh")
+    window = nightly_test_window(warehouse, full_refresh)
+    if window:
+        log(f"warehouse: testing the snapshot partitions from {window[TESTS_SINCE_VARIABLE]} on")
     log(f"warehouse: {landing} -> {warehouse}")
-    run_dbt(arguments, settings, log=log, target_path=target_path, log_path=log_path)
+    run_dbt(
+        arguments,
+        settings,
+        log=log,
+        target_path=target_path,
+        log_path=log_path,
+        extra_env=window,
+    )
     return warehouse
 
 

@@ -19,7 +19,12 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from bibbla.config import Settings
-from bibbla.warehouse import landed_database_id, warehouse_database_id
+from bibbla.warehouse import (
+    TESTS_SINCE_VARIABLE,
+    landed_database_id,
+    nightly_test_window,
+    warehouse_database_id,
+)
 from orchestration.dbt_project import (
     BibblaDbtTranslator,
     Model,
@@ -112,11 +117,19 @@ def build_warehouse_assets(project: DbtProject) -> dg.AssetsDefinition:
                 f"{built_from}: rebuilding the incremental facts (--full-refresh)"
             )
             arguments.append("--full-refresh")
+        window = nightly_test_window(settings.warehouse_path, "--full-refresh" in arguments)
+        if window:
+            context.log.info(
+                f"testing the snapshot partitions from {window[TESTS_SINCE_VARIABLE]} on "
+                "(the older ones passed in earlier builds)"
+            )
         context.log.info(f"dbt {' '.join(arguments)} into {settings.warehouse_path}")
         events: list[Any] = []
         selected = len(context.selected_asset_keys)
         built = 0
-        with environment(dbt_environment(settings)):
+        # set even when empty, so a value in the caller's environment never leaks into dbt
+        tests_since = {TESTS_SINCE_VARIABLE: window.get(TESTS_SINCE_VARIABLE, "")}
+        with environment({**dbt_environment(settings), **tests_since}):
             invocation = dbt.cli(
                 arguments, context=context, target_path=target, raise_on_error=False
             )

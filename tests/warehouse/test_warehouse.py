@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from bibbla.warehouse import WarehouseBuildError, run_dbt
+from bibbla.warehouse import (
+    TESTS_SINCE_VARIABLE,
+    WarehouseBuildError,
+    newest_tested_snapshot,
+    nightly_test_window,
+    run_dbt,
+)
 from tests.warehouse.conftest import SCALE, BuiltWarehouse
 
 pytestmark = pytest.mark.slow
@@ -273,3 +280,53 @@ def test_duplicate_events_are_removed_and_counted(
             "select count(*) from staging.stg_lending_core__circulation_event"
         )[0][0]
     )
+
+
+def test_incremental_builds_test_only_the_new_snapshot_partitions(
+    built_warehouse: BuiltWarehouse, tmp_path: Path
+) -> None:
+    """The nightly test window (macros/test_window.sql): a bad row in a snapshot partition
+    that an earlier build already tested is not read again by an incremental build (that is
+    the saving), one in a partition landed since is caught, and a full build reads all."""
+    since = newest_tested_snapshot(built_warehouse.path)
+    assert since is not None
+    items = built_warehouse.settings.landing_path / "item"
+    dates = sorted(date.fromisoformat(p.name.removeprefix("date=")) for p in items.glob("date=*"))
+    assert len(dates) >= 2 and dates[0] < since <= dates[-1], (dates, since)
+    window = nightly_test_window(built_warehouse.path, full_refresh=False)
+    assert window == {TESTS_SINCE_VARIABLE: since.isoformat()}
+    assert nightly_test_window(built_warehouse.path, full_refresh=True) == {}
+
+    def unique_items_test(landing: Path, extra_env: dict[str, str]) -> list[str]:
+        """The uniqueness test of (snapshot_date, item_id) on a copy of the warehouse."""
+        warehouse = tmp_path / f"warehouse-{len(list(tmp_path.iterdir()))}.duckdb"
+        shutil.copyfile(built_warehouse.path, warehouse)
+        settings = built_warehouse.settings.model_copy(
+            update={"landing": landing, "warehouse": warehouse}
+        )
+        output: list[str] = []
+        try:
+            run_dbt(
+                ["build", "--select", "stg_lending_core__item"],
+                settings,
+                log=output.append,
+                target_path=built_warehouse.dbt_target,
+                log_path=built_warehouse.dbt_logs,
+                extra_env=extra_env,
+            )
+        except WarehouseBuildError:
+            output.append("BUILD FAILED")
+        return output
+
+    def landing_with_duplicate_item_rows(on: date) -> Path:
+        landing = tmp_path / f"landing-{on}"
+        shutil.copytree(built_warehouse.settings.landing_path, landing)
+        [part, *_] = sorted((landing / "item" / f"date={on}").glob("*.parquet"))
+        shutil.copyfile(part, part.with_name("part-landed-twice.parquet"))
+        return landing
+
+    old = landing_with_duplicate_item_rows(dates[0])
+    assert "BUILD FAILED" not in unique_items_test(old, window)
+    assert "BUILD FAILED" in unique_items_test(old, {})  # a full build tests every partition
+    new = landing_with_duplicate_item_rows(dates[-1])
+    assert "BUILD FAILED" in unique_items_test(new, window)

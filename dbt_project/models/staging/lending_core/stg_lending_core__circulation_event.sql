@@ -2,6 +2,8 @@
     Ingestion lands each event once; should a batch ever be landed twice, the copies are
     dropped here but counted in `landed_copies`, so the duplicates stay visible to the
     tests and to mart_data_quality instead of vanishing. -#}
+{{ config(meta={'tested_partition_column': none}) }}
+
 with source as (
 
     select * from {{ source('lending_core', 'circulation_event') }}
