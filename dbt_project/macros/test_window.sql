@@ -15,13 +15,9 @@
     provenance only moves on a successful build. A full refresh, a first build and `dbt
     build` run by hand leave it unset and test everything.
 
-    The staging views still mark the newest partition with a window over every row
-    (`max(date) over ()`), which keeps this filter from pruning the Parquet scan: the
-    tests read less but every partition is still listed and scanned. Finding the newest
-    partition in a CTE of its own instead (so that the filter reaches the scan) trips an
-    internal error of DuckDB 1.5.5 (statistics propagation on a Hive partition column, seen
-    with a one-partition landing), so that change waits for a DuckDB release that fixes it
-    (docs/scaling.md).
+    The snapshot staging views mark their newest partition with a constant
+    (latest_landed_date.sql), so this filter prunes the Parquet scan to the partitions it
+    names instead of reading every snapshot and dropping rows afterwards.
 
     The variable is read when the test runs, not when the project is parsed, so changing
     it does not cost dbt a re-parse. Overrides dbt's own get_where_subquery (the same

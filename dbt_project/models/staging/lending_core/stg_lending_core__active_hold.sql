@@ -1,6 +1,7 @@
 {#- Every landed snapshot of `active_hold` (one row per hold waiting, in transit or ready, per as-of date), renamed and typed.
     `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
     (LANDING.md). Older copies stay available for history. -#}
+{%- set latest = latest_landed_date(source('lending_core', 'active_hold')) %}
 with source as (
 
     select * from {{ source('lending_core', 'active_hold') }}
@@ -22,13 +23,13 @@ renamed as (
         item_id,
         trapped_at,
         ready_at,
-        expires_at,
-        max(date) over () as latest_snapshot_date
+        expires_at
     from source
 
 )
 
 select
     *,
-    snapshot_date = latest_snapshot_date as is_latest_snapshot
+    {{ latest }} as latest_snapshot_date,
+    snapshot_date = {{ latest }} as is_latest_snapshot
 from renamed

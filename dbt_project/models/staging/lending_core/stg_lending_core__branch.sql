@@ -1,6 +1,7 @@
 {#- Every landed snapshot of `branch` (one row per branch, per as-of date), renamed and typed.
     `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
     (LANDING.md). Older copies stay available for history. -#}
+{%- set latest = latest_landed_date(source('lending_core', 'branch')) %}
 with source as (
 
     select * from {{ source('lending_core', 'branch') }}
@@ -21,13 +22,13 @@ renamed as (
         staffless_hours_per_week,
         open_days,
         latitude,
-        longitude,
-        max(date) over () as latest_snapshot_date
+        longitude
     from source
 
 )
 
 select
     *,
-    snapshot_date = latest_snapshot_date as is_latest_snapshot
+    {{ latest }} as latest_snapshot_date,
+    snapshot_date = {{ latest }} as is_latest_snapshot
 from renamed

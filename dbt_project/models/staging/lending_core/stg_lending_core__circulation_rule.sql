@@ -1,6 +1,7 @@
 {#- Every landed snapshot of `circulation_rule` (one row per media type and patron category, per as-of date), renamed and typed.
     `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
     (LANDING.md). Older copies stay available for history. -#}
+{%- set latest = latest_landed_date(source('lending_core', 'circulation_rule')) %}
 with source as (
 
     select * from {{ source('lending_core', 'circulation_rule') }}
@@ -18,13 +19,13 @@ renamed as (
         loan_days,
         loan_days_when_queued,
         max_renewals,
-        max_loans,
-        max(date) over () as latest_snapshot_date
+        max_loans
     from source
 
 )
 
 select
     *,
-    snapshot_date = latest_snapshot_date as is_latest_snapshot
+    {{ latest }} as latest_snapshot_date,
+    snapshot_date = {{ latest }} as is_latest_snapshot
 from renamed

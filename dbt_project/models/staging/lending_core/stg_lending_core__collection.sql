@@ -1,6 +1,7 @@
 {#- Every landed snapshot of `collection` (one row per collection, per as-of date), renamed and typed.
     `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
     (LANDING.md). Older copies stay available for history. -#}
+{%- set latest = latest_landed_date(source('lending_core', 'collection')) %}
 with source as (
 
     select * from {{ source('lending_core', 'collection') }}
@@ -15,13 +16,13 @@ renamed as (
         cast(date as date) as snapshot_date,
         code as collection_code,
         name as collection_name,
-        floats as collection_floats,
-        max(date) over () as latest_snapshot_date
+        floats as collection_floats
     from source
 
 )
 
 select
     *,
-    snapshot_date = latest_snapshot_date as is_latest_snapshot
+    {{ latest }} as latest_snapshot_date,
+    snapshot_date = {{ latest }} as is_latest_snapshot
 from renamed

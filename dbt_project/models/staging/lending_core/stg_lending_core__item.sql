@@ -1,6 +1,7 @@
 {#- Every landed snapshot of `item` (one row per item (physical copy), per as-of date), renamed and typed.
     `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
     (LANDING.md). Older copies stay available for history. -#}
+{%- set latest = latest_landed_date(source('lending_core', 'item')) %}
 with source as (
 
     select * from {{ source('lending_core', 'item') }}
@@ -20,13 +21,13 @@ renamed as (
         current_branch_code,
         status as item_status,
         added_at,
-        withdrawn_at,
-        max(date) over () as latest_snapshot_date
+        withdrawn_at
     from source
 
 )
 
 select
     *,
-    snapshot_date = latest_snapshot_date as is_latest_snapshot
+    {{ latest }} as latest_snapshot_date,
+    snapshot_date = {{ latest }} as is_latest_snapshot
 from renamed

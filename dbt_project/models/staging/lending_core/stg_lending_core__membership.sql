@@ -1,6 +1,7 @@
 {#- Every landed snapshot of `membership` (one row per membership period, per as-of date), renamed and typed.
     `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
     (LANDING.md). Older copies stay available for history. -#}
+{%- set latest = latest_landed_date(source('lending_core', 'membership')) %}
 with source as (
 
     select * from {{ source('lending_core', 'membership') }}
@@ -17,13 +18,13 @@ renamed as (
         municipality_code,
         joined_on,
         left_on,
-        note as membership_note,
-        max(date) over () as latest_snapshot_date
+        note as membership_note
     from source
 
 )
 
 select
     *,
-    snapshot_date = latest_snapshot_date as is_latest_snapshot
+    {{ latest }} as latest_snapshot_date,
+    snapshot_date = {{ latest }} as is_latest_snapshot
 from renamed

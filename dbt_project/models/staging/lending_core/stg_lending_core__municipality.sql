@@ -1,6 +1,7 @@
 {#- Every landed snapshot of `municipality` (one row per municipality of the county, per as-of date), renamed and typed.
     `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
     (LANDING.md). Older copies stay available for history. -#}
+{%- set latest = latest_landed_date(source('lending_core', 'municipality')) %}
 with source as (
 
     select * from {{ source('lending_core', 'municipality') }}
@@ -15,13 +16,13 @@ renamed as (
         cast(date as date) as snapshot_date,
         code as municipality_code,
         name as municipality_name,
-        county_code,
-        max(date) over () as latest_snapshot_date
+        county_code
     from source
 
 )
 
 select
     *,
-    snapshot_date = latest_snapshot_date as is_latest_snapshot
+    {{ latest }} as latest_snapshot_date,
+    snapshot_date = {{ latest }} as is_latest_snapshot
 from renamed

@@ -1,6 +1,7 @@
 {#- Every landed snapshot of `open_loan` (one row per loan not yet returned, per as-of date), renamed and typed.
     `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
     (LANDING.md). Older copies stay available for history. -#}
+{%- set latest = latest_landed_date(source('lending_core', 'open_loan')) %}
 with source as (
 
     select * from {{ source('lending_core', 'open_loan') }}
@@ -20,13 +21,13 @@ renamed as (
         checked_out_at,
         due_at,
         renewals,
-        hold_id,
-        max(date) over () as latest_snapshot_date
+        hold_id
     from source
 
 )
 
 select
     *,
-    snapshot_date = latest_snapshot_date as is_latest_snapshot
+    {{ latest }} as latest_snapshot_date,
+    snapshot_date = {{ latest }} as is_latest_snapshot
 from renamed

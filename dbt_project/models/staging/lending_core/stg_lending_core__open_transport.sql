@@ -1,6 +1,7 @@
 {#- Every landed snapshot of `open_transport` (one row per transport neither received nor lost, per as-of date), renamed and typed.
     `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
     (LANDING.md). Older copies stay available for history. -#}
+{%- set latest = latest_landed_date(source('lending_core', 'open_transport')) %}
 with source as (
 
     select * from {{ source('lending_core', 'open_transport') }}
@@ -21,13 +22,13 @@ renamed as (
         route as transport_route,
         hold_id,
         requested_at,
-        dispatched_at,
-        max(date) over () as latest_snapshot_date
+        dispatched_at
     from source
 
 )
 
 select
     *,
-    snapshot_date = latest_snapshot_date as is_latest_snapshot
+    {{ latest }} as latest_snapshot_date,
+    snapshot_date = {{ latest }} as is_latest_snapshot
 from renamed

@@ -1,6 +1,7 @@
 {#- Every landed snapshot of `patron` (one row per patron (pseudonymised, non-personal attributes only), per as-of date), renamed and typed.
     `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
     (LANDING.md). Older copies stay available for history. -#}
+{%- set latest = latest_landed_date(source('lending_core', 'patron')) %}
 with source as (
 
     select * from {{ source('lending_core', 'patron') }}
@@ -18,13 +19,13 @@ renamed as (
         home_branch_code,
         category as patron_category,
         registered_at,
-        age_band,
-        max(date) over () as latest_snapshot_date
+        age_band
     from source
 
 )
 
 select
     *,
-    snapshot_date = latest_snapshot_date as is_latest_snapshot
+    {{ latest }} as latest_snapshot_date,
+    snapshot_date = {{ latest }} as is_latest_snapshot
 from renamed

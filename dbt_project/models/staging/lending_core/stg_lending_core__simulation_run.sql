@@ -1,6 +1,7 @@
 {#- Every landed snapshot of `simulation_run` (one row per simulator run that filled the database, per as-of date), renamed and typed.
     `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
     (LANDING.md). Older copies stay available for history. -#}
+{%- set latest = latest_landed_date(source('lending_core', 'simulation_run')) %}
 with source as (
 
     select * from {{ source('lending_core', 'simulation_run') }}
@@ -22,13 +23,13 @@ renamed as (
         scenario,
         parameters as simulation_parameters,
         created_at,
-        updated_at,
-        max(date) over () as latest_snapshot_date
+        updated_at
     from source
 
 )
 
 select
     *,
-    snapshot_date = latest_snapshot_date as is_latest_snapshot
+    {{ latest }} as latest_snapshot_date,
+    snapshot_date = {{ latest }} as is_latest_snapshot
 from renamed

@@ -1,6 +1,7 @@
 {#- Every landed snapshot of `snapshot_manifest` (one row per snapshot (what the copies of one as-of date describe), per as-of date), renamed and typed.
     `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
     (LANDING.md). Older copies stay available for history. -#}
+{%- set latest = latest_landed_date(source('lending_core', 'snapshot_manifest')) %}
 with source as (
 
     select * from {{ source('lending_core', 'snapshot_manifest') }}
@@ -17,13 +18,13 @@ renamed as (
         as_of_rule,
         database_created_at,
         is_simulated,
-        taken_at,
-        max(date) over () as latest_snapshot_date
+        taken_at
     from source
 
 )
 
 select
     *,
-    snapshot_date = latest_snapshot_date as is_latest_snapshot
+    {{ latest }} as latest_snapshot_date,
+    snapshot_date = {{ latest }} as is_latest_snapshot
 from renamed

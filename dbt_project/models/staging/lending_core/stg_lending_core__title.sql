@@ -1,6 +1,7 @@
 {#- Every landed snapshot of `title` (one row per title, per as-of date), renamed and typed.
     `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
     (LANDING.md). Older copies stay available for history. -#}
+{%- set latest = latest_landed_date(source('lending_core', 'title')) %}
 with source as (
 
     select * from {{ source('lending_core', 'title') }}
@@ -22,13 +23,13 @@ renamed as (
         language,
         audience,
         collection_code,
-        added_at,
-        max(date) over () as latest_snapshot_date
+        added_at
     from source
 
 )
 
 select
     *,
-    snapshot_date = latest_snapshot_date as is_latest_snapshot
+    {{ latest }} as latest_snapshot_date,
+    snapshot_date = {{ latest }} as is_latest_snapshot
 from renamed

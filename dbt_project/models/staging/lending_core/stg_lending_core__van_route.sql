@@ -1,6 +1,7 @@
 {#- Every landed snapshot of `van_route` (one row per van route, per as-of date), renamed and typed.
     `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
     (LANDING.md). Older copies stay available for history. -#}
+{%- set latest = latest_landed_date(source('lending_core', 'van_route')) %}
 with source as (
 
     select * from {{ source('lending_core', 'van_route') }}
@@ -17,13 +18,13 @@ renamed as (
         kind as van_route_kind,
         municipality_a,
         municipality_b,
-        weekdays as van_weekdays,
-        max(date) over () as latest_snapshot_date
+        weekdays as van_weekdays
     from source
 
 )
 
 select
     *,
-    snapshot_date = latest_snapshot_date as is_latest_snapshot
+    {{ latest }} as latest_snapshot_date,
+    snapshot_date = {{ latest }} as is_latest_snapshot
 from renamed
