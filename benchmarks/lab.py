@@ -89,6 +89,21 @@ class Lab:
     def pipeline(self, *flags: str) -> Run:
         return self.bibbla("pipeline", "run", *flags)
 
+    def _copy_or_link(self, source: str, destination: str) -> None:
+        """Landed files are hard links in a copy: ingestion never changes one in place (it
+        writes a temporary file and renames it), so a link is a faithful copy at no disk
+        cost, which matters once a landing holds a snapshot a day of a full-scale catalogue.
+        The ingestion state folder is copied (its run log is appended to), as is
+        everything outside the landing (the warehouse file is written in place)."""
+        path = Path(source)
+        if (
+            path.is_relative_to(self.landing)
+            and "_state" not in path.relative_to(self.landing).parts
+        ):
+            os.link(source, destination)
+        else:
+            shutil.copy2(source, destination)
+
     def copy_to(self, root: Path) -> Lab:
         """A copy of this lab's state (database, landing, warehouse, Dagster runs)."""
         if root.exists():
@@ -98,7 +113,9 @@ class Lab:
         for file in self.root.glob("operational.sqlite*"):
             shutil.copy2(file, root / file.name)
         if self.data.exists():
-            shutil.copytree(self.data, root / "data", symlinks=True)
+            shutil.copytree(
+                self.data, root / "data", symlinks=True, copy_function=self._copy_or_link
+            )
         if (self.root / "dagster_home").exists():
             shutil.copytree(self.root / "dagster_home", root / "dagster_home")
         return Lab(root)

@@ -18,7 +18,8 @@ state: one more day is simulated (the lending core's day, not measured) and
 - **incremental models alone** (unless `--no-facts-alone`, as `make bench` runs it):
   `dbt build -s config.materialized:incremental`, the three facts and their tests,
   incrementally and with `--full-refresh`;
-- **Dagster**: `bibbla pipeline run --no-reports` on the same new day; its steps' times
+- **Dagster** (unless `--no-dagster`, as `make bench` runs it; end_to_end reports the same
+  overhead there): `bibbla pipeline run --no-reports` on the same new day; its steps' times
   come from the run's event log, and what is left of the process's wall time is Dagster's
   fixed run overhead, reported on its own.
 
@@ -83,11 +84,11 @@ def _landed_events(landing: Path) -> int:
     ).fetchone()[0]
 
 
-def one_run(base: Lab, folder: Path, facts_alone: bool) -> dict[str, float]:
+def one_run(base: Lab, folder: Path, facts_alone: bool, dagster: bool) -> dict[str, float]:
     day = base.copy_to(folder / "day")
     day.simulate_more(1)
     new_events = _landed_events(day.landing)
-    dag = day.copy_to(folder / "dagster")
+    dag = day.copy_to(folder / "dagster") if dagster else None
     full = day.copy_to(folder / "full-ingest")
 
     nightly_ingest = day.ingest()
@@ -103,9 +104,16 @@ def one_run(base: Lab, folder: Path, facts_alone: bool) -> dict[str, float]:
             *INCREMENTAL, "--full-refresh"
         ).seconds
 
-    pipeline = dag.pipeline("--no-reports")
-    steps = last_run_steps(dag.root / "dagster_home")
-    groups = steps.grouped()
+    orchestrated = {}
+    if dag is not None:
+        pipeline = dag.pipeline("--no-reports")
+        steps = last_run_steps(dag.root / "dagster_home")
+        orchestrated = {
+            "dagster_wall": pipeline.seconds,
+            "dagster_steps": steps.total,
+            "dagster_overhead": pipeline.seconds - steps.total,
+            **{f"dagster step group: {k}": v for k, v in steps.grouped().items()},
+        }
     new_events = _landed_events(day.landing) - new_events
     for lab in (day, dag, full, incremental, full_build_lab):
         if lab is not None:
@@ -119,10 +127,7 @@ def one_run(base: Lab, folder: Path, facts_alone: bool) -> dict[str, float]:
         "full_build": full_build.seconds,
         "full_build_peak_mb": full_build.peak_rss_mb,
         **facts,
-        "dagster_wall": pipeline.seconds,
-        "dagster_steps": steps.total,
-        "dagster_overhead": pipeline.seconds - steps.total,
-        **{f"dagster step group: {k}": v for k, v in groups.items()},
+        **orchestrated,
     }
 
 
@@ -135,9 +140,17 @@ def measure(args) -> tuple[list[Measurement], dict]:
         rounds = []
         for number in range(args.runs):
             print(f"nightly: round {number + 1}/{args.runs}", flush=True)
-            rounds.append(one_run(base, root / f"run{number}", args.facts_alone))
+            rounds.append(one_run(base, root / f"run{number}", args.facts_alone, args.dagster))
+            # written after every round, so a long run stopped early keeps what it measured
+            results, partial = summarise(rounds, context, args)
+            write_results("nightly", results, {**vars(args), **partial})
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    return summarise(rounds, context, args)
+
+
+def summarise(rounds: list[dict], context: dict, args) -> tuple[list[Measurement], dict]:
+    """The ratios over the rounds measured so far."""
     col = {key: [r.get(key, 0.0) for r in rounds] for key in rounds[0]}
     nightly = [a + b for a, b in zip(col["nightly_ingest"], col["nightly_build"], strict=True)]
     full = [a + b for a, b in zip(col["full_ingest"], col["full_build"], strict=True)]
@@ -154,12 +167,21 @@ def measure(args) -> tuple[list[Measurement], dict]:
             "ratio",
             ratio(col["nightly_build"], col["full_build"]),
         ),
-        Measurement(
-            "Dagster fixed overhead / Dagster run",
-            "ratio",
-            ratio(col["dagster_overhead"], col["dagster_wall"]),
+        *(
+            [
+                Measurement(
+                    "Dagster fixed overhead / Dagster run",
+                    "ratio",
+                    ratio(col["dagster_overhead"], col["dagster_wall"]),
+                ),
+                Measurement(
+                    "Dagster run / direct nightly", "ratio", ratio(col["dagster_wall"], nightly)
+                ),
+                Measurement("Dagster fixed overhead", "s", col["dagster_overhead"]),
+            ]
+            if args.dagster
+            else []
         ),
-        Measurement("Dagster run / direct nightly", "ratio", ratio(col["dagster_wall"], nightly)),
         *(
             [
                 Measurement(
@@ -173,12 +195,14 @@ def measure(args) -> tuple[list[Measurement], dict]:
         ),
         Measurement("nightly (ingest + build)", "s", nightly),
         Measurement("full rebuild (ingest + build)", "s", full),
-        Measurement("Dagster fixed overhead", "s", col["dagster_overhead"]),
         Measurement("nightly build peak memory", "MB", col["nightly_build_peak_mb"]),
         Measurement("full build peak memory", "MB", col["full_build_peak_mb"]),
     ]
-    context["rounds"] = [{k: round(v, 3) for k, v in r.items()} for r in rounds]
-    context["runs"] = args.runs
+    context = {
+        **context,
+        "rounds": [{k: round(v, 3) for k, v in r.items()} for r in rounds],
+        "runs": len(rounds),
+    }
     return results, context
 
 
@@ -188,6 +212,12 @@ def main(argv: list[str] | None = None) -> list[Measurement]:
     parser.add_argument("--scale", type=float, default=0.05)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-snapshot-history", action="store_true")
+    parser.add_argument(
+        "--dagster",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run the same nightly through Dagster (its fixed overhead on its own)",
+    )
     parser.add_argument(
         "--facts-alone",
         action=argparse.BooleanOptionalAction,
