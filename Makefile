@@ -120,9 +120,10 @@ dagster: install
 # (dbt-postgres) are installed only by these targets, not by `make install`/`test`/`demo`.
 # `test-spark` builds every model on DuckDB and on Spark (pyspark local mode, Java 17) from
 # one simulated landing, first in full and then incrementally, and compares every table row
-# for row (a few minutes). `bench` runs the benchmark suite at sizes that fit in about
-# 15 minutes and prints one table of ratios; `bench-full` runs it at the large volumes
-# (about an hour). Results: benchmarks/results/<name>.json.
+# for row (a few minutes). `bench` runs the benchmark suite at its smallest sizes and prints
+# one table of ratios (about 30 minutes on two cores, not the 15 it aims at: docs/scaling.md
+# says why); `bench-full` runs it at the large volumes (several hours).
+# Results: benchmarks/results/<name>.json.
 .PHONY: install-scale test-spark bench bench-full
 SCALE_GROUPS := --group spark --group bench
 BENCH_FLAGS ?=

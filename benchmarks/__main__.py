@@ -3,9 +3,11 @@
     .venv/bin/python -m benchmarks [--full] [--only NAME,...] [--skip NAME,...]
                                    [--no-postgres]
 
-`make bench` runs it at sizes that fit in about 15 minutes on two cores; `make bench-full`
-(`--full`) at the large volumes (1, 4 and 16 times the consortium's yearly volume, full-
-scale simulation, years of history; about two hours). Each benchmark runs in its own
+`make bench` runs it at the smallest sizes that still say something (it aims at 15 minutes
+and takes about 30 on two cores: the fixed costs of a dbt build, a Dagster run and the
+Evidence build, three runs each, are the floor; docs/scaling.md); `make bench-full`
+(`--full`) at the large volumes (1, 4 and 16 times the consortium's yearly volume, three
+full-scale years for the nightly run; several hours). Each benchmark runs in its own
 process and writes `benchmarks/results/<name>.json`; the combined table (every ratio with
 min/median/max over its runs, each against a baseline measured in the same run) is
 printed at the end and written to `benchmarks/results/summary.json`.
@@ -32,7 +34,7 @@ SUITE: dict[str, tuple[list[str], list[str]]] = {
         ["--scale", "1.0", "--days", "28", "--runs", "3"],
     ),
     "extraction": (
-        ["--sizes", "50000,100000,200000", "--runs", "3"],
+        ["--sizes", "100000,200000,400000", "--runs", "3"],
         # 1, 2 and 4 years of the consortium's ~6 000 events a day
         ["--sizes", "2190000,4380000,8760000", "--runs", "3"],
     ),

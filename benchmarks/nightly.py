@@ -44,7 +44,9 @@ START = date(2024, 1, 1)
 INCREMENTAL = ("-s", "config.materialized:incremental")
 
 
-def prepare(root: Path, years: float, scale: float, runs: int, history: bool) -> tuple[Lab, dict]:
+def prepare(
+    root: Path, years: float, scale: float, runs: int, history: bool, dagster: bool
+) -> tuple[Lab, dict]:
     lab = Lab(root / "base")
     lab.root.mkdir(parents=True)
     days = round(365.25 * years)
@@ -55,10 +57,15 @@ def prepare(root: Path, years: float, scale: float, runs: int, history: bool) ->
         "simulate", "--start", START.isoformat(), "--end", end.isoformat(),
         "--scale", str(scale), "--seed", "42", "--days", str(days),
     )  # fmt: skip
+    print(f"nightly: simulated {days} days at scale {scale} in {sim.seconds:.0f} s", flush=True)
     ingest = lab.ingest()
     added = fill_snapshot_history(lab.landing, START) if history else 0
     build = lab.build()
-    warm = lab.bibbla("pipeline", "prepare")  # DAGSTER_HOME and the dbt manifest, once
+    print(
+        f"nightly: first build {build.seconds:.0f} s, peak {build.peak_rss_mb:.0f} MB", flush=True
+    )
+    # DAGSTER_HOME and the dbt manifest, once
+    warm = lab.bibbla("pipeline", "prepare") if dagster else None
     events = _landed_events(lab.landing)
     context = {
         "years": years,
@@ -70,7 +77,8 @@ def prepare(root: Path, years: float, scale: float, runs: int, history: bool) ->
             "simulate": round(sim.seconds, 1),
             "ingest": round(ingest.seconds, 1),
             "build": round(build.seconds, 1),
-            "pipeline_prepare": round(warm.seconds, 1),
+            "build_peak_mb": round(build.peak_rss_mb),
+            **({"pipeline_prepare": round(warm.seconds, 1)} if warm else {}),
         },
     }
     return lab, context
@@ -135,7 +143,7 @@ def measure(args) -> tuple[list[Measurement], dict]:
     root = Path(tempfile.mkdtemp(prefix="bibbla-nightly-"))
     try:
         base, context = prepare(
-            root, args.years, args.scale, args.runs, not args.no_snapshot_history
+            root, args.years, args.scale, args.runs, not args.no_snapshot_history, args.dagster
         )
         rounds = []
         for number in range(args.runs):
