@@ -180,6 +180,7 @@ def build_warehouse(
     log: Log = _log_to_stderr,
     target_path: Path | None = None,
     log_path: Path | None = None,
+    test_window: bool = True,
 ) -> Path:
     """`dbt build` (seeds, models, data tests, unit tests) from the settings' landing into
     the settings' warehouse; returns the warehouse path.
@@ -193,7 +194,8 @@ def build_warehouse(
     An incremental build on a built warehouse is the nightly one: its data tests on snapshot
     tables look only at the partitions landed since the last build, and it leaves the unit
     tests out (`nightly_test_window`, NIGHTLY_EXCLUDE); a full refresh or a first build
-    runs everything.
+    runs everything, as does a build with `test_window` off (after landed partitions were
+    rewritten, as the retention rule does).
     """
     settings = settings or get_settings()
     landing, warehouse = settings.landing_path, settings.warehouse_path
@@ -212,7 +214,7 @@ def build_warehouse(
         arguments += ["--select", *([select] if isinstance(select, str) else select)]
     if full_refresh:
         arguments.append("--full-refresh")
-    window = nightly_test_window(warehouse, full_refresh)
+    window = nightly_test_window(warehouse, full_refresh or not test_window)
     if window:
         arguments += NIGHTLY_EXCLUDE
         log(
@@ -340,8 +342,15 @@ class DbtRetentionWarehouse:
         return {table: rows - before.get(table, 0) for table, rows in sorted(after.items())}
 
     def rebuild(self) -> None:
+        # the retention rule has rewritten landed partitions, old ones included: the nightly
+        # test window's premise (a landed partition never changes) does not hold, so every
+        # snapshot is tested again
         build_warehouse(
-            self.settings, log=self.log, target_path=self.target_path, log_path=self.log_path
+            self.settings,
+            log=self.log,
+            target_path=self.target_path,
+            log_path=self.log_path,
+            test_window=False,
         )
 
 
