@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -71,17 +72,36 @@ def newest_tested_snapshot(warehouse: Path) -> date | None:
     return row[0] if row else None
 
 
-# What an incremental (nightly) build leaves out: dbt's unit tests check the SQL against
-# fixed inputs, not the data, so they can only change when the project does (CI and every
-# full build run them).
-NIGHTLY_EXCLUDE = ["--exclude", "test_type:unit"]
+@dataclass(frozen=True)
+class NightlyBuild:
+    """What makes an incremental build on a built warehouse a nightly one, for both ways of
+    running it (`build_warehouse` and the pipeline's dbt step): its snapshot tests start
+    at `since`, and it leaves out dbt's unit tests, which check the SQL against fixed
+    inputs, not the data, so they can only change when the project does (CI and every
+    full build run them). `since` is None on a full refresh or a first build, and then
+    nothing changes."""
+
+    since: date | None
+
+    @property
+    def arguments(self) -> list[str]:
+        return ["--exclude", "test_type:unit"] if self.since else []
+
+    @property
+    def environment(self) -> dict[str, str]:
+        return {TESTS_SINCE_VARIABLE: self.since.isoformat()} if self.since else {}
+
+    @property
+    def description(self) -> str:
+        return (
+            f"testing the snapshot partitions from {self.since} on (the older ones passed "
+            "in earlier builds); unit tests left to full builds and CI"
+        )
 
 
-def nightly_test_window(warehouse: Path, full_refresh: bool) -> dict[str, str]:
-    """The environment that limits an incremental build's snapshot tests to the new
-    partitions; empty (test everything) on a full refresh or a first build."""
-    since = None if full_refresh else newest_tested_snapshot(warehouse)
-    return {TESTS_SINCE_VARIABLE: since.isoformat()} if since else {}
+def nightly_build(warehouse: Path, full_refresh: bool) -> NightlyBuild:
+    """The nightly build's options for a build of `warehouse`; none on a full refresh."""
+    return NightlyBuild(None if full_refresh else newest_tested_snapshot(warehouse))
 
 
 def dbt_environment(
@@ -193,7 +213,7 @@ def build_warehouse(
 
     An incremental build on a built warehouse is the nightly one: its data tests on snapshot
     tables look only at the partitions landed since the last build, and it leaves the unit
-    tests out (`nightly_test_window`, NIGHTLY_EXCLUDE); a full refresh or a first build
+    tests out (`nightly_build`); a full refresh or a first build
     runs everything, as does a build with `test_window` off (after landed partitions were
     rewritten, as the retention rule does).
     """
@@ -214,13 +234,10 @@ def build_warehouse(
         arguments += ["--select", *([select] if isinstance(select, str) else select)]
     if full_refresh:
         arguments.append("--full-refresh")
-    window = nightly_test_window(warehouse, full_refresh or not test_window)
-    if window:
-        arguments += NIGHTLY_EXCLUDE
-        log(
-            f"warehouse: testing the snapshot partitions from {window[TESTS_SINCE_VARIABLE]} "
-            "on; unit tests left to the full builds and CI"
-        )
+    nightly = nightly_build(warehouse, full_refresh or not test_window)
+    arguments += nightly.arguments
+    if nightly.since:
+        log(f"warehouse: {nightly.description}")
     log(f"warehouse: {landing} -> {warehouse}")
     run_dbt(
         arguments,
@@ -228,7 +245,7 @@ def build_warehouse(
         log=log,
         target_path=target_path,
         log_path=log_path,
-        extra_env=window,
+        extra_env=nightly.environment,
     )
     return warehouse
 

@@ -20,10 +20,9 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from bibbla.config import Settings
 from bibbla.warehouse import (
-    NIGHTLY_EXCLUDE,
     TESTS_SINCE_VARIABLE,
     landed_database_id,
-    nightly_test_window,
+    nightly_build,
     warehouse_database_id,
 )
 from orchestration.dbt_project import (
@@ -118,19 +117,16 @@ def build_warehouse_assets(project: DbtProject) -> dg.AssetsDefinition:
                 f"{built_from}: rebuilding the incremental facts (--full-refresh)"
             )
             arguments.append("--full-refresh")
-        window = nightly_test_window(settings.warehouse_path, "--full-refresh" in arguments)
-        if window:
-            arguments += NIGHTLY_EXCLUDE
-            context.log.info(
-                f"testing the snapshot partitions from {window[TESTS_SINCE_VARIABLE]} on "
-                "(the older ones passed in earlier builds); unit tests left to full builds"
-            )
+        nightly = nightly_build(settings.warehouse_path, "--full-refresh" in arguments)
+        arguments += nightly.arguments
+        if nightly.since:
+            context.log.info(nightly.description)
         context.log.info(f"dbt {' '.join(arguments)} into {settings.warehouse_path}")
         events: list[Any] = []
         selected = len(context.selected_asset_keys)
         built = 0
         # set even when empty, so a value in the caller's environment never leaks into dbt
-        tests_since = {TESTS_SINCE_VARIABLE: window.get(TESTS_SINCE_VARIABLE, "")}
+        tests_since = {TESTS_SINCE_VARIABLE: "", **nightly.environment}
         with environment({**dbt_environment(settings), **tests_since}):
             invocation = dbt.cli(
                 arguments, context=context, target_path=target, raise_on_error=False

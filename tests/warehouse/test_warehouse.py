@@ -16,7 +16,7 @@ from bibbla.warehouse import (
     TESTS_SINCE_VARIABLE,
     WarehouseBuildError,
     newest_tested_snapshot,
-    nightly_test_window,
+    nightly_build,
     run_dbt,
 )
 from tests.warehouse.conftest import SCALE, BuiltWarehouse
@@ -293,9 +293,9 @@ def test_incremental_builds_test_only_the_new_snapshot_partitions(
     items = built_warehouse.settings.landing_path / "item"
     dates = sorted(date.fromisoformat(p.name.removeprefix("date=")) for p in items.glob("date=*"))
     assert len(dates) >= 2 and dates[0] < since <= dates[-1], (dates, since)
-    window = nightly_test_window(built_warehouse.path, full_refresh=False)
+    window = nightly_build(built_warehouse.path, full_refresh=False).environment
     assert window == {TESTS_SINCE_VARIABLE: since.isoformat()}
-    assert nightly_test_window(built_warehouse.path, full_refresh=True) == {}
+    assert nightly_build(built_warehouse.path, full_refresh=True).environment == {}
 
     def unique_items_test(landing: Path, extra_env: dict[str, str]) -> list[str]:
         """The uniqueness test of (snapshot_date, item_id) on a copy of the warehouse."""
