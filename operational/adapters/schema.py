@@ -61,7 +61,11 @@ def init(
 
 
 def drop_all(engine: Engine) -> None:
-    """Remove every table of the lending core (and Alembic's version table)."""
+    """Remove every table of the lending core (and Alembic's version table).
+
+    This is how `bibbla db init --reset` starts over: the append-only feed is dropped with
+    its triggers (and PostgreSQL's trigger function, by the drop hook in tables.py), never
+    emptied with DELETE, which its triggers refuse."""
     tables.metadata.drop_all(engine)
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")

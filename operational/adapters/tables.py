@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    DDL,
     JSON,
     BigInteger,
     Boolean,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -306,6 +308,61 @@ circulation_event = Table(
     Column("reason", String(40)),
     Column("details", Json, nullable=False),
 )
+
+# The feed is append-only: triggers refuse UPDATE and DELETE of an event (and TRUNCATE on
+# PostgreSQL), raising "circulation_event is append-only: <operation> refused". Migration
+# 0003 installs them on every database `schema.init` makes; the same definitions are
+# attached here so that `metadata.create_all` (or `circulation_event.create`) installs them
+# too, and dropping the table drops PostgreSQL's trigger function with it. A test checks
+# that both ways give the same triggers.
+APPEND_ONLY_DDL = {
+    "sqlite": (
+        [
+            f"""
+    CREATE TRIGGER circulation_event_refuse_{operation.lower()}
+    BEFORE {operation} ON circulation_event
+    BEGIN
+        SELECT RAISE(ABORT, 'circulation_event is append-only: {operation} refused');
+    END
+    """
+            for operation in ("UPDATE", "DELETE")
+        ],
+        [],  # dropping the table drops its triggers
+    ),
+    "postgresql": (
+        [
+            """
+    CREATE OR REPLACE FUNCTION circulation_event_refuse_change() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'circulation_event is append-only: % refused', TG_OP
+            USING ERRCODE = 'integrity_constraint_violation',
+                  HINT = 'events are only ever appended; bibbla db init --reset starts '
+                         'a new database';
+    END
+    $$
+    """,
+            """
+    CREATE TRIGGER circulation_event_refuse_change
+    BEFORE UPDATE OR DELETE OR TRUNCATE ON circulation_event
+    FOR EACH STATEMENT EXECUTE FUNCTION circulation_event_refuse_change()
+    """,
+        ],
+        ["DROP FUNCTION IF EXISTS circulation_event_refuse_change()"],
+    ),
+}
+
+
+def _install_append_only_ddl(table: Table) -> None:
+    for dialect, (create, drop) in APPEND_ONLY_DDL.items():
+        # DDL() %-formats its statement: a literal % is written %%.
+        for when, statements in (("after_create", create), ("after_drop", drop)):
+            for statement in statements:
+                ddl = DDL(statement.replace("%", "%%")).execute_if(dialect=dialect)
+                event.listen(table, when, ddl)
+
+
+_install_append_only_ddl(circulation_event)
 
 feed_counter = Table(
     "feed_counter",
