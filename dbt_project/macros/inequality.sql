@@ -174,7 +174,13 @@ left join idx_decomposition as decomposition on {{ join_on_keys('totals', 'decom
 {#- The body of mart_equity_index_month and mart_equity_index_year, which differ only in
     the period (`period_type`: month or year): the indices above over the published
     per-municipality values of that period, for members and for every municipality with
-    data. -#}
+    data. An index over a set of which one municipality's value is hidden (it rests on
+    1-4 people) is withheld: computed without it, it would silently cover fewer
+    municipalities than the scope says; computed with it, beside the others' published
+    values and populations, it would give the hidden value back. A withheld row keeps the
+    number of municipalities it would have covered, how many of them are hidden, and why.
+    For a year, members_joined_in_period counts the members in scope that joined during
+    it: their yearly values include the months before they joined. -#}
 {% macro equity_index_mart(period_type) %}
 with metric_values as (
 
@@ -196,6 +202,26 @@ scoped as (
 
 ),
 
+-- every municipality in scope with a value for the metric, published or hidden
+coverage as (
+
+    select
+        period_start,
+        metric,
+        scope,
+        count(*) as municipalities,
+        sum(case when is_hidden then 1 else 0 end) as hidden_municipalities,
+        sum(weight) as population_weight,
+        sum(case when cohort_joined_on > period_start and cohort_joined_on <= period_last_day
+            then 1 else 0 end) as members_joined_in_period,
+        min(case when cohort_joined_on > period_start and cohort_joined_on <= period_last_day
+            then cohort_joined_on end) as first_join_in_period
+    from scoped
+    where (metric_value is not null or is_hidden) and weight > 0
+    group by period_start, metric, scope
+
+),
+
 {{ inequality_indices('scoped', ['period_start', 'metric', 'scope']) }},
 
 periods as (
@@ -203,30 +229,58 @@ periods as (
     select distinct period_start, period_year, is_complete_period, data_source
     from metric_values
 
+),
+
+indices as (
+
+    select
+        coverage.*,
+        coverage.hidden_municipalities > 0 as is_withheld,
+        idx_result.mean_value,
+        idx_result.coefficient_of_variation,
+        idx_result.gini,
+        idx_result.max_min_ratio,
+        idx_result.theil_t,
+        idx_result.theil_within,
+        idx_result.theil_between,
+        idx_result.mean_earlier_members,
+        idx_result.mean_joiners,
+        idx_result.theil_earlier_members,
+        idx_result.theil_joiners,
+        idx_result.share_earlier_members,
+        idx_result.share_joiners
+    from coverage
+    left join idx_result
+        on idx_result.period_start = coverage.period_start
+        and idx_result.metric = coverage.metric
+        and idx_result.scope = coverage.scope
+
 )
 
 select
-    idx_result.period_start,
+    indices.period_start,
     periods.period_year as year,
     periods.is_complete_period,
-    idx_result.metric,
-    idx_result.scope,
-    idx_result.municipalities,
-    idx_result.total_weight as population_weight,
-    idx_result.mean_value,
-    idx_result.coefficient_of_variation,
-    idx_result.gini,
-    idx_result.max_min_ratio,
-    idx_result.theil_t,
-    idx_result.theil_within,
-    idx_result.theil_between,
-    idx_result.mean_earlier_members,
-    idx_result.mean_joiners,
-    idx_result.theil_earlier_members,
-    idx_result.theil_joiners,
-    idx_result.share_earlier_members,
-    idx_result.share_joiners,
+    indices.metric,
+    indices.scope,
+    cast(indices.municipalities as bigint) as municipalities,
+    cast(indices.hidden_municipalities as bigint) as hidden_municipalities,
+    indices.is_withheld,
+    case when indices.is_withheld
+        then 'a municipality in scope has a value resting on fewer than '
+             || cast({{ var('suppression_threshold') }} as {{ dbt.type_string() }})
+             || ' people: the index would give it back'
+    end as withheld_reason,
+    cast(indices.members_joined_in_period as bigint) as members_joined_in_period,
+    indices.first_join_in_period,
+    indices.population_weight,
+    {%- for column in ['mean_value', 'coefficient_of_variation', 'gini', 'max_min_ratio',
+                       'theil_t', 'theil_within', 'theil_between', 'mean_earlier_members',
+                       'mean_joiners', 'theil_earlier_members', 'theil_joiners',
+                       'share_earlier_members', 'share_joiners'] %}
+    case when not indices.is_withheld then indices.{{ column }} end as {{ column }},
+    {%- endfor %}
     periods.data_source
-from idx_result
-inner join periods on periods.period_start = idx_result.period_start
+from indices
+inner join periods on periods.period_start = indices.period_start
 {% endmacro %}

@@ -108,7 +108,10 @@ def test_page_is_clean_swedish_simulated_and_accessible(
     assert visit.page.evaluate("document.documentElement.lang") == "sv"
     notice = shown(visit, "datakalla")
     assert notice.startswith("Simulerade uppgifter."), notice
-    assert f"{SIMULATION_SCALE}".replace(".", ",") in notice
+    # in words, not as a code: "2 procent av befolkningen", the scenario "utan ändringar"
+    assert f"simulering av {SIMULATION_SCALE * 100:g} procent av befolkningen" in notice, notice
+    assert "Scenario: utan ändringar" in notice, notice
+    assert "baseline" not in notice and "skala" not in notice and "slumpfrö" not in notice
     # every figure's name that links to a definition lands on one
     targets = {href.split("#", 1)[1] for href in definition_links(visit)}
     assert targets <= set(metrics), f"links to undefined metrics: {targets - set(metrics)}"
@@ -172,42 +175,26 @@ def test_overview_figures_equal_the_warehouse(report_site, browser_context) -> N
     (met,) = warehouse.query(
         "select count(*) from mart_goal_progress where status in ('met_on_time', 'met_late')"
     )[0]
-    # Loans per capita of the nine, this year so far and the same months of last year.
     ((this_year, last_year),) = warehouse.query(
-        """
-        with months as (
-            select * from mart_equity_municipality_month where is_complete_period
-        ),
-        window_end as (select max(period_start) as last_month from months),
-        this_year as (
-            select m.* from months as m, window_end as w
-            where year(m.period_start) = year(w.last_month) and m.period_start <= w.last_month
-        ),
-        last_year as (
-            select m.* from months as m
-            where m.period_start in (select period_start - interval 1 year from this_year)
-        ),
-        per_capita as (
-            select 'this' as period, sum(loans) / (
-                select sum(d) from (select distinct municipality_code, population_denominator as d
-                                    from this_year)) as value,
-                count(distinct period_start) as months
-            from this_year
-            union all
-            select 'last', sum(loans) / (
-                select sum(d) from (select distinct municipality_code, population_denominator as d
-                                    from last_year)),
-                count(distinct period_start)
-            from last_year
-        )
-        select
-            max(value) filter (where period = 'this'),
-            max(value) filter (where period = 'last'
-                               and months = (select count(distinct period_start) from this_year))
-        from per_capita
-        """
+        "select this_value, last_value from mart_headline_kpis where metric = 'loans_per_capita'"
     )
     assert last_year is not None, "the test data should cover last year's same months"
+    # The headline rate is the consortium's: all loans, hidden cells included, over all
+    # the municipalities' population denominators (the mart's unit test does it by hand).
+    ((loans, denominator),) = warehouse.query(
+        """
+        with window_months as (
+            select * from intermediate.int_equity_municipality_period
+            where period_type = 'month' and is_complete_period
+              and period_start between (select first_month from mart_headline_kpis limit 1)
+                                   and (select last_month from mart_headline_kpis limit 1)
+        )
+        select sum(loans), (select sum(d) from (
+            select distinct municipality_code, population_denominator as d from window_months))
+        from window_months
+        """
+    )
+    assert this_year == pytest.approx(loans / denominator, abs=1e-6)
 
     visit = harness.visit(browser_context, report_site.url("/oversikt/"))
     assert_shows(visit, "milstolpar-uppnadda", met, 0)
@@ -219,6 +206,11 @@ def test_overview_figures_equal_the_warehouse(report_site, browser_context) -> N
     cells = row.get_by_role("cell")
     assert swedish_number(cells.nth(1).inner_text()) == pytest.approx(this_year, abs=0.0051)
     assert swedish_number(cells.nth(2).inner_text()) == pytest.approx(last_year, abs=0.0051)
+    # the milestones on a timeline, one row each, with their status in words
+    (milestones,) = warehouse.query("select count(*) from mart_goal_progress")[0]
+    timeline = visit.page.get_by_test_id("tidslinje")
+    assert timeline.get_by_role("listitem").count() == milestones
+    assert "Mål:" in timeline.inner_text()
 
 
 def test_equity_figures_equal_the_warehouse(report_site, browser_context) -> None:
@@ -228,8 +220,7 @@ def test_equity_figures_equal_the_warehouse(report_site, browser_context) -> Non
         "where year = (select max(year) from mart_equity_municipality_year) "
         "order by loans_per_capita desc nulls last limit 1"
     )
-    # The marts compute the comparison's group means on published values only (a hidden
-    # cell is left out), so every complete month after the join is shown.
+    # The mart withholds a month with a hidden member; the page averages the months shown.
     comparison = warehouse.query_dicts(
         "select * from mart_equity_join_did_month where metric = 'loans_per_capita'"
     )
@@ -545,24 +536,33 @@ def test_averages_and_indices_cannot_give_a_suppressed_value_back(report_site) -
                 if grain == "month":
                     published_by_cohort[(period, metric, row["cohort"])] += 1
 
-    checked = 0
+    checked = withheld = 0
     for grain in ("month", "year"):
         for row in tables[f"equity_index_{grain}"]:
-            if row["mean_value"] is None:
-                continue
             key = (grain, as_date(row["period_start"]), row["metric"], row["scope"])
-            assert row["municipalities"] <= published[key], row
+            if row["is_withheld"]:
+                # withheld: no statistic, and it says over how many it would have been
+                assert row["mean_value"] is None and row["coefficient_of_variation"] is None
+                assert row["municipalities"] > published[key], row
+                withheld += 1
+                continue
+            # published: over every municipality in scope, each published (not over fewer
+            # than the scope says, which is what dropping a hidden one silently did)
+            assert row["municipalities"] == published[key], row
             checked += 1
+    # at this small scale hidden cells are common: the rule must have bitten
+    assert withheld, "expected some withheld index rows at scale 0.02"
     for row in tables["join_comparison"]:
-        if row["joiners_mean"] is None:
+        if row["is_withheld"]:
+            assert row["joiners_mean"] is None and row["gap"] is None
             continue
         period = as_date(row["first_calendar_month"])
         assert (
-            row["joiner_municipalities"] <= published_by_cohort[(period, row["metric"], "joiners")]
+            row["joiner_municipalities"] == published_by_cohort[(period, row["metric"], "joiners")]
         )
         assert (
             row["earlier_municipalities"]
-            <= published_by_cohort[(period, row["metric"], "earlier_members")]
+            == published_by_cohort[(period, row["metric"], "earlier_members")]
         )
         checked += 1
     assert checked

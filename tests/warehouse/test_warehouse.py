@@ -143,14 +143,14 @@ def test_nine_municipalities_and_two_cohorts(built_warehouse: BuiltWarehouse) ->
     )
     assert rows == [("earlier_members", 4), ("joiners", 5)]
     members = built_warehouse.query(
-        "select period_start, municipalities from main.mart_equity_index_month"
+        "select period_start, municipalities, is_withheld from main.mart_equity_index_month"
         " where metric = 'loans_per_capita' and scope = 'members' order by period_start"
     )
-    # The index is over the members whose cell is published (a hidden cell is left out,
-    # or the index would give it back): 4 members in March, 9 from April 2025.
-    published = built_warehouse.query(
-        "select period_start, count(*) from main.mart_equity_municipality_month"
-        " where is_member and loans_per_capita is not null group by 1 order by 1"
+    published = dict(
+        built_warehouse.query(
+            "select period_start, count(*) from main.mart_equity_municipality_month"
+            " where is_member and loans_per_capita is not null group by 1 order by 1"
+        )
     )
     members_by_month = dict(
         built_warehouse.query(
@@ -158,8 +158,12 @@ def test_nine_municipalities_and_two_cohorts(built_warehouse: BuiltWarehouse) ->
             " where is_member group by 1 order by 1"
         )
     )
-    assert [members_by_month[month] for month, _ in members] == [4, 9, 9]
-    assert members == published
+    # The index covers every member (4 in March, 9 from April 2025), or, where one
+    # member's cell is hidden, is withheld rather than silently covering fewer.
+    assert [count for _, count, _ in members] == [4, 9, 9]
+    assert [members_by_month[month] for month, _, _ in members] == [4, 9, 9]
+    for month, count, withheld in members:
+        assert withheld == (published.get(month, 0) < count), month
 
 
 def test_metric_catalogue_points_at_existing_columns(built_warehouse: BuiltWarehouse) -> None:

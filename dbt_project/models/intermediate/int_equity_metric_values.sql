@@ -1,10 +1,14 @@
 {#- One row per municipality with data, reporting period and metric: the published value
     of each rate that inequality indices and the join comparison are computed on (null
-    where the municipality's cell is suppressed: an index or mean over the others must not
-    give a hidden value back),
-    with its population weight (the inhabitants the rate is per; children for
-    children_loans_per_child) and the municipality's membership and cohort. A null value
-    (e.g. no holds placed) leaves the municipality out of that metric's index. -#}
+    where the municipality's cell is suppressed), whether it is hidden (is_hidden: there
+    is a value, but it rests on 1-4 people), its population weight (the inhabitants the
+    rate is per; children for children_loans_per_child) and the municipality's membership
+    and cohort. A null value that is not hidden (e.g. no holds placed) leaves the
+    municipality out of that metric's index; a hidden one withholds every index and mean
+    over a set it belongs to (macros/inequality.sql, mart_equity_join_did_month): computed
+    without it, the index would silently cover fewer municipalities than it says, and
+    computed with it, beside the others' published values and populations, it would give
+    the hidden value back by subtraction. -#}
 {%- set metrics = [
     ('loans_per_capita', 'population_denominator', true, 'borrowers'),
     ('renewals_per_capita', 'population_denominator', true, 'renewals'),
@@ -54,6 +58,7 @@ select
     period_type,
     period_start,
     period_year,
+    period_last_day,
     is_complete_period,
     municipality_code,
     cohort,
@@ -63,8 +68,10 @@ select
     cast({{ weight }} as double) as weight,
     {% if group -%}
     case when {{ group }}_hidden then null else cast({{ metric }} as double) end as metric_value,
+    coalesce({{ group }}_hidden and {{ metric }} is not null, false) as is_hidden,
     {%- else -%}
     cast({{ metric }} as double) as metric_value,
+    false as is_hidden,
     {%- endif %}
     {{ 'true' if in_index else 'false' }} as is_index_metric,
     data_source

@@ -1,7 +1,8 @@
 {#- One row per municipality with data in the lending core and reporting period (month
-    and year): every per-municipality metric of metrics.md, UNSUPPRESSED. This is what
-    the inequality indices are computed from; reports read the suppressed copies
-    (mart_equity_municipality_month / _year) instead.
+    and year): every per-municipality metric of metrics.md, UNSUPPRESSED. The indices
+    read it through int_equity_metric_values (published values, hidden ones marked), the
+    headline figures as consortium totals (mart_headline_kpis); reports read the
+    suppressed copies (mart_equity_municipality_month / _year) instead.
     Per-capita denominators are s × population when the data is simulated at scale s,
     except open_hours_per_1000: branch hours are the real branches' (not simulated), so
     they are set against the real population. -#}

@@ -34,6 +34,7 @@ select
         else '#,##0.000'
     end as kpi_fmt,
     kpi_date,
+    case when kpi_is_preliminary then 'preliminärt' end as kpi_preliminary_sv,
     target_comparison,
     case target_comparison
         when '>=' then 'minst'
@@ -60,7 +61,9 @@ select
         when 'met_late' then 'Uppnått efter måldatum'
         when 'not_met' then 'Inte uppnått'
         when 'in_progress' then 'Pågår'
+        when 'met_preliminary' then 'Preliminärt uppnått (bara en del av året finns)'
     end as status_sv,
+    kpi_is_preliminary,
     status in ('met_on_time', 'met_late') as is_met,
     as_of_date,
     target_is_example,

@@ -7,12 +7,28 @@
       baseline = the mean gap over the months before the join (k < 0);
       difference_in_differences(k) = gap(k) − baseline.
     The caveat travels with every row: the earlier members are not an untouched control
-    group, since their residents gain the joiners' stock on the same day. -#}
+    group, since their residents gain the joiners' stock on the same day.
+    Withheld: a relative month in which any municipality of either group has a hidden
+    value (it rests on 1-4 people) publishes no means, gap or difference (a group mean
+    beside the others' published values and populations would give the hidden value
+    back, and one without it would silently cover fewer municipalities); the baseline,
+    and so every month's difference-in-differences, is withheld when any month before the
+    join is. -#}
 with metric_values as (
 
-    select * from {{ ref('int_equity_metric_values') }}
+    select
+        period_start,
+        metric,
+        cohort,
+        cohort_joined_on,
+        is_complete_period,
+        weight,
+        metric_value,
+        coalesce(is_hidden, false) as is_hidden,
+        data_source
+    from {{ ref('int_equity_metric_values') }}
     where period_type = 'month'
-      and metric_value is not null
+      and (metric_value is not null or is_hidden)
       and weight > 0
 
 ),
@@ -22,8 +38,10 @@ earlier_members as (
     select
         period_start,
         metric,
-        sum(weight * metric_value) / sum(weight) as earlier_members_mean,
-        count(*) as earlier_municipalities
+        sum(case when not is_hidden then weight * metric_value end)
+            / sum(case when not is_hidden then weight end) as earlier_members_mean,
+        count(*) as earlier_municipalities,
+        sum(case when is_hidden then 1 else 0 end) as earlier_hidden
     from metric_values
     where cohort = 'earlier_members'
     group by period_start, metric
@@ -51,12 +69,18 @@ gaps as (
         max(joiners.period_start) as last_calendar_month,
         count(*) as joiner_municipalities,
         max(earlier_members.earlier_municipalities) as earlier_municipalities,
+        sum(case when joiners.is_hidden then 1 else 0 end)
+            + max(earlier_members.earlier_hidden) as hidden_municipalities,
         min(case when joiners.is_complete_period then 1 else 0 end) as all_months_complete,
-        sum(joiners.weight * joiners.metric_value) / sum(joiners.weight) as joiners_mean,
-        sum(joiners.weight * earlier_members.earlier_members_mean) / sum(joiners.weight)
+        sum(case when not joiners.is_hidden then joiners.weight * joiners.metric_value end)
+            / sum(case when not joiners.is_hidden then joiners.weight end) as joiners_mean,
+        sum(case when not joiners.is_hidden
+            then joiners.weight * earlier_members.earlier_members_mean end)
+            / sum(case when not joiners.is_hidden then joiners.weight end)
             as earlier_members_mean,
-        sum(joiners.weight * (joiners.metric_value - earlier_members.earlier_members_mean))
-            / sum(joiners.weight) as gap,
+        sum(case when not joiners.is_hidden
+            then joiners.weight * (joiners.metric_value - earlier_members.earlier_members_mean) end)
+            / sum(case when not joiners.is_hidden then joiners.weight end) as gap,
         max(joiners.data_source) as data_source
     from joiners
     inner join earlier_members
@@ -66,13 +90,23 @@ gaps as (
 
 ),
 
+published_gaps as (
+
+    select
+        gaps.*,
+        gaps.hidden_municipalities > 0 as is_withheld
+    from gaps
+
+),
+
 baseline as (
 
     select
         metric,
         avg(gap) as baseline_gap,
-        count(*) as baseline_months
-    from gaps
+        count(*) as baseline_months,
+        max(case when is_withheld then 1 else 0 end) = 1 as baseline_is_withheld
+    from published_gaps
     where months_since_join < 0
     group by metric
 
@@ -86,13 +120,19 @@ select
     gaps.last_calendar_month,
     cast(gaps.joiner_municipalities as bigint) as joiner_municipalities,
     cast(gaps.earlier_municipalities as bigint) as earlier_municipalities,
+    cast(gaps.hidden_municipalities as bigint) as hidden_municipalities,
     gaps.all_months_complete = 1 as is_complete_period,
-    round(gaps.joiners_mean, 6) as joiners_mean,
-    round(gaps.earlier_members_mean, 6) as earlier_members_mean,
-    round(gaps.gap, 6) as gap,
-    round(baseline.baseline_gap, 6) as baseline_gap,
+    gaps.is_withheld,
+    coalesce(baseline.baseline_is_withheld, false) as baseline_is_withheld,
+    case when not gaps.is_withheld then round(gaps.joiners_mean, 6) end as joiners_mean,
+    case when not gaps.is_withheld then round(gaps.earlier_members_mean, 6) end
+        as earlier_members_mean,
+    case when not gaps.is_withheld then round(gaps.gap, 6) end as gap,
+    case when not coalesce(baseline.baseline_is_withheld, false)
+        then round(baseline.baseline_gap, 6) end as baseline_gap,
     cast(coalesce(baseline.baseline_months, 0) as bigint) as baseline_months,
-    round(gaps.gap - baseline.baseline_gap, 6) as difference_in_differences,
+    case when not gaps.is_withheld and not coalesce(baseline.baseline_is_withheld, false)
+        then round(gaps.gap - baseline.baseline_gap, 6) end as difference_in_differences,
     'The earlier members are affected by the join too: from the join date their residents '
     || 'can borrow and reserve the stock of the joiners. They are not an untouched control group, '
     || 'so the difference-in-differences shows how the gap between the groups changed, not '
@@ -102,5 +142,5 @@ select
     || 'jämförelsegrupp, och skillnaden-i-skillnader visar hur avståndet mellan grupperna '
     || 'har förändrats, inte enbart effekten av anslutningen.' as caveat_sv,
     gaps.data_source
-from gaps
+from published_gaps as gaps
 left join baseline on baseline.metric = gaps.metric

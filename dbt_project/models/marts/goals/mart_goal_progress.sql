@@ -10,8 +10,11 @@
                      month before the join; actual date = the end of the first month after
                      the join that met the target;
       equity         the year-on-year change of the CV of loans_per_capita among the
-                     members (like for like); actual date = the end of the first year whose
-                     change met the target (the last day with data for the current year).
+                     members (like for like: the same municipalities and the same months of
+                     both years); actual date = the end of the first complete year whose
+                     change met the target. A reading over fewer than twelve months is
+                     preliminary: it never sets the actual date, and where it is the latest
+                     reading and meets the target the status is met_preliminary.
     Only the targets are typed in by hand (goal_target); milestones that leave no trace in
     the lending core come from goal_milestone and say whether their dates are examples. -#}
 with targets as (
@@ -82,7 +85,8 @@ readings as (
     select
         'member_municipalities' as kpi_metric,
         change_date as kpi_date,
-        cast(member_municipalities as double) as kpi_value
+        cast(member_municipalities as double) as kpi_value,
+        false as is_preliminary
     from timeline
 
     union all
@@ -92,7 +96,8 @@ readings as (
         period_state_date,
         -- to a tenth of a percentage point: exact enough for the goal, and too coarse to
         -- work a municipality's hidden count of such borrowers back out of it
-        round(multi_municipality_borrower_share_ytd, 3)
+        round(multi_municipality_borrower_share_ytd, 3),
+        false
     from one_card
 
     union all
@@ -100,7 +105,8 @@ readings as (
     select
         'joiners_accessible_stock_per_capita_after_over_before',
         {{ add_days(add_months('last_calendar_month', 1), -1) }},
-        ratio
+        ratio,
+        false
     from supply_ratio
 
     union all
@@ -109,7 +115,8 @@ readings as (
         'members_loans_per_capita_cv_change',
         case when equity.is_complete_period then {{ year_end_date('equity.year') }}
             else provenance.last_event_date end,
-        cv_change
+        cv_change,
+        equity.is_preliminary
     from equity
     cross join provenance
 
@@ -127,7 +134,7 @@ readings_in_data as (
 
 kpi_latest as (
 
-    select kpi_metric, kpi_date, kpi_value
+    select kpi_metric, kpi_date, kpi_value, is_preliminary
     from (
         select
             readings_in_data.*,
@@ -148,6 +155,8 @@ kpi_met as (
     inner join readings_in_data
         on readings_in_data.kpi_metric = targets.target_metric
         and {{ meets_target('readings_in_data.kpi_value', 'targets.target_comparison', 'targets.target_value') }}
+        -- a part year's reading can still change: only final readings meet a target
+        and not readings_in_data.is_preliminary
     group by targets.target_code
 
 ),
@@ -162,6 +171,10 @@ target_rows as (
         targets.target_metric as kpi_metric,
         kpi_latest.kpi_value,
         kpi_latest.kpi_date,
+        coalesce(kpi_latest.is_preliminary, false) as kpi_is_preliminary,
+        coalesce(kpi_latest.is_preliminary, false) and {{ meets_target(
+            'kpi_latest.kpi_value', 'targets.target_comparison', 'targets.target_value') }}
+            as meets_target_preliminarily,
         targets.target_comparison,
         targets.target_value,
         targets.target_date,
@@ -187,6 +200,8 @@ milestone_rows as (
         cast(null as {{ dbt.type_string() }}) as kpi_metric,
         cast(null as double) as kpi_value,
         cast(null as date) as kpi_date,
+        false as kpi_is_preliminary,
+        false as meets_target_preliminarily,
         cast(null as {{ dbt.type_string() }}) as target_comparison,
         cast(null as double) as target_value,
         milestones.target_date,
@@ -217,12 +232,16 @@ select
     all_rows.kpi_metric,
     all_rows.kpi_value,
     all_rows.kpi_date,
+    all_rows.kpi_is_preliminary,
     all_rows.target_comparison,
     all_rows.target_value,
     all_rows.target_date,
     all_rows.actual_date,
-    {{ milestone_status('all_rows.actual_date', 'all_rows.target_date', 'provenance.last_event_date') }}
-        as status,
+    case
+        when all_rows.actual_date is null and coalesce(all_rows.meets_target_preliminarily, false)
+            then 'met_preliminary'
+        else {{ milestone_status('all_rows.actual_date', 'all_rows.target_date', 'provenance.last_event_date') }}
+    end as status,
     provenance.last_event_date as as_of_date,
     all_rows.target_is_example,
     all_rows.actual_date_is_example,
