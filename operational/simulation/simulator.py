@@ -67,6 +67,7 @@ RETURN_ELSEWHERE = 0.12
 NEVER_COLLECTED = 0.08  # ready holds left on the hold shelf
 GIVE_UP_AFTER_DAYS = 60  # a waiting hold is cancelled by its patron after 60-120 days
 MISSED_VAN = 0.1
+VAN_LEAVES_AT = 18.5  # local hour of the day's van runs: they take what was requested before
 LOST_IN_TRANSIT = 0.001
 MONTHLY_ACQUISITION = 0.007  # of stock, as new titles each month
 MONTHLY_WEEDING = 0.007  # of stock withdrawn each month: stock per capita stays level
@@ -475,7 +476,7 @@ class Simulation:
         for hour, _, action in sorted(actions, key=lambda a: (a[0], a[1])):
             self.clock.set(at(day, hour))
             action()
-        self.clock.set(at(day, 18.5))
+        self.clock.set(at(day, VAN_LEAVES_AT))
         self._dispatch_vans(day)
         self._plan_from_events(day)
         loans = self._counts["loans"]
@@ -779,11 +780,16 @@ class Simulation:
         return act
 
     def _dispatch_vans(self, day: date) -> None:
+        """The day's van runs (at VAN_LEAVES_AT) take every waiting item of their route; an
+        item requested later in the day (visits go on until 19:00) waits for the next run."""
+        now = self.clock.now()
         for transport in list(self.state.transports.values()):
             if transport.dispatched_at is None and transport.is_open:
                 if calendar.is_holiday(day) or str(day.isoweekday()) not in self._van_days(
                     transport.route
                 ):
+                    continue
+                if transport.requested_at > now:
                     continue
                 self._try(
                     lambda t=transport: services.dispatch_transport(self.uow, self.clock, t.id)
