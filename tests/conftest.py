@@ -100,3 +100,47 @@ def local(year: int, month: int, day: int, hour: int = 12) -> datetime:
 def clock() -> SimulatedClock:
     """A Monday in June 2025, after the five municipalities joined on 2025-04-01."""
     return SimulatedClock(local(2025, 6, 2, 10))
+
+
+# ---------------------------------------------------------------- parallel runs (xdist)
+# `make test` runs the suite on several pytest-xdist workers (`--dist loadgroup`). Session
+# fixtures are built once per worker, so the tests that share an expensive one (a
+# simulated, landed and built warehouse; the report site; a pipeline run) are one group,
+# on one worker; every other test module is a group of its own. The longest groups go
+# first (measured: `--durations`), so that no long group starts last and runs alone.
+SHARED_FIXTURE_DIRECTORIES = ("tests/reports", "tests/orchestration", "tests/warehouse")
+LONGEST_FIRST = (
+    "tests/reports",
+    "tests/orchestration",
+    "tests/reliability/test_retention.py",
+    "tests/warehouse",
+    "tests/ingestion/test_retention.py",
+    "tests/reliability/test_crash_safety.py",
+    "tests/reliability/test_database_faults.py",
+    "tests/operational/e2e/test_api_fuzz.py",
+    "tests/operational/integration/test_simulation.py",
+    "tests/operational/integration/test_simulation_calibration.py",
+    "tests/operational/integration/test_simulation_vans.py",
+)
+
+
+def xdist_group_of(nodeid: str) -> str:
+    """The group a test runs in: its shared-fixture directory, else its module."""
+    module = nodeid.split("::", 1)[0]
+    for directory in SHARED_FIXTURE_DIRECTORIES:
+        if module.startswith(directory + "/"):
+            return directory
+    return module
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist turns the marks into node-id suffixes
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    groups = {item.nodeid: xdist_group_of(item.nodeid) for item in items}
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
+
+    def rank(item: pytest.Item) -> int:
+        group = groups[item.nodeid]
+        return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: within a group, the order the tests were written in
