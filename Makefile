@@ -31,12 +31,12 @@ lint: install
 	$(BIN)/lint-imports
 
 # The suite runs on TEST_WORKERS pytest-xdist workers; the tests that share an expensive
-# session fixture run on one worker (tests/conftest.py, "parallel runs"). TEST_WORKERS=0
-# runs it in this process, one test after another.
+# session fixture run on one worker, longest first (tests/conftest.py, "parallel runs").
+# TEST_WORKERS=0 runs it in this process, one test after another.
 TEST_WORKERS ?= 3
 test: lint
 	@echo "==> pytest ($(TEST_WORKERS) workers)"
-	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder)
+	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder)
 
 # The default period (2024-01-01 to 2026-10-31) at full scale takes longer than five
 # minutes here, so the demo simulates a quarter of the population; `make demo

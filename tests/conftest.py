@@ -103,11 +103,11 @@ def clock() -> SimulatedClock:
 
 
 # ---------------------------------------------------------------- parallel runs (xdist)
-# `make test` runs the suite on several pytest-xdist workers (`--dist loadgroup`). Session
-# fixtures are built once per worker, so the tests that share an expensive one (a
-# simulated, landed and built warehouse; the report site; a pipeline run) are one group,
-# on one worker; every other test module is a group of its own. The longest groups go
-# first (measured: `--durations`), so that no long group starts last and runs alone.
+# `make test` runs the suite on several pytest-xdist workers. Session fixtures are built
+# once per worker, so the tests that share an expensive one (a simulated, landed and built
+# warehouse; the report site; a pipeline run) are one work unit, run by one worker; every
+# other test module is a unit of its own. The longest units go first (measured with
+# `--durations`), so that no long unit starts last and runs alone.
 SHARED_FIXTURE_DIRECTORIES = ("tests/reports", "tests/orchestration", "tests/warehouse")
 LONGEST_FIRST = (
     "tests/reports",
@@ -124,8 +124,8 @@ LONGEST_FIRST = (
 )
 
 
-def xdist_group_of(nodeid: str) -> str:
-    """The group a test runs in: its shared-fixture directory, else its module."""
+def work_unit_of(nodeid: str) -> str:
+    """The unit a test runs in: its shared-fixture directory, else its module."""
     module = nodeid.split("::", 1)[0]
     for directory in SHARED_FIXTURE_DIRECTORIES:
         if module.startswith(directory + "/"):
@@ -133,14 +133,22 @@ def xdist_group_of(nodeid: str) -> str:
     return module
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist turns the marks into node-id suffixes
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    groups = {item.nodeid: xdist_group_of(item.nodeid) for item in items}
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
-
     def rank(item: pytest.Item) -> int:
-        group = groups[item.nodeid]
-        return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
+        unit = work_unit_of(item.nodeid)
+        return LONGEST_FIRST.index(unit) if unit in LONGEST_FIRST else len(LONGEST_FIRST)
 
-    items.sort(key=rank)  # stable: within a group, the order the tests were written in
+    items.sort(key=rank)  # stable: within a unit, the order the tests were written in
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """xdist's scheduler by scope, with our units as the scopes. (Its `loadgroup` mode does
+    not work with pytest 9: it renames node ids through an attribute pytest no longer
+    reads.) The units go out in collection order (`--no-loadscope-reorder`)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit_of(nodeid)
+
+    return SharedFixtureScheduling(config, log)
