@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 
-from sqlalchemy import Connection, Enum, Table
+from sqlalchemy import JSON, Connection, Enum, Table
 
 from operational.adapters.tables import UtcDateTime
 
@@ -24,9 +24,38 @@ def _processor(column, dialect) -> Callable | None:
         return _sqlite_utc_text
     if isinstance(column.type, Enum) and column.type.enum_class is not None:
         return _enum_value
-    return column.type._cached_bind_processor(dialect)
+    process = column.type._cached_bind_processor(dialect)
+    if process is not None and isinstance(column.type, JSON):
+        return _small_json(process)
+    return process
 
 
+_SMALL_JSON_KINDS = (bool, int, str)
+
+
+def _small_json(process: Callable) -> Callable:
+    """The JSON processor, remembering its text for the few small documents that recur
+    (event details such as {} or {"overdue": false}: a key and a plain value)."""
+    memo: dict[tuple, str] = {}
+
+    def convert(value):
+        if type(value) is not dict or len(value) > 1:
+            return process(value)
+        key = tuple((k, type(v), v) for k, v in value.items())
+        text = memo.get(key)
+        if text is None:
+            text = process(value)
+            plain = all(type(v) in _SMALL_JSON_KINDS for v in value.values())
+            if plain and type(text) is str and len(memo) < 1024:
+                memo[key] = text
+        return text
+
+    return convert
+
+
+# A day's rows share few distinct moments (an event, its loan and the item's change are
+# stamped with the same clock reading): remember the recent conversions.
+@lru_cache(maxsize=1 << 16)
 def _sqlite_utc_text(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment!r}: the lending core stores UTC only")
@@ -34,28 +63,21 @@ def _sqlite_utc_text(moment: datetime) -> str:
 
 
 def _enum_value(member) -> str:
-    return member.value if isinstance(member, StrEnum) else str(member)
-
-
-@cache
-def _plan(table: Table, dialect) -> tuple[list[tuple[int, Callable]], str]:
-    """The conversions a row needs (column index, processor) and the INSERT statement."""
-    conversions = [
-        (index, process)
-        for index, column in enumerate(table.columns)
-        if (process := _processor(column, dialect)) is not None
-    ]
-    quote = dialect.identifier_preparer.quote
-    names = [quote(column.name) for column in table.columns]
-    insert = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(names)}) "
-        f"VALUES ({', '.join(_mark(dialect) for _ in names)})"
-    )
-    return conversions, insert
+    return member._value_ if isinstance(member, StrEnum) else str(member)
 
 
 def _mark(dialect) -> str:
     return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
+@cache
+def _insert_statement(table: Table, dialect) -> str:
+    quote = dialect.identifier_preparer.quote
+    names = [quote(column.name) for column in table.columns]
+    return (
+        f"INSERT INTO {quote(table.name)} ({', '.join(names)}) "
+        f"VALUES ({', '.join(_mark(dialect) for _ in names)})"
+    )
 
 
 @cache
@@ -66,21 +88,30 @@ def _update_statement(table: Table, dialect, columns: tuple[int, ...]) -> str:
     return f"UPDATE {quote(table.name)} SET {assignments} WHERE {names[0]} = {_mark(dialect)}"
 
 
-def _converted(conversions: list[tuple[int, Callable]], row: Sequence) -> list:
-    values = list(row)
-    for index, process in conversions:
-        value = values[index]
-        if value is not None:
-            values[index] = process(value)
-    return values
+@cache
+def _converter(table: Table, dialect, columns: tuple[int, ...]) -> Callable[[Sequence], tuple]:
+    """A function taking a row (values in the table's column order) to the driver values
+    of the given columns, written out as one expression (it runs for every row written):
+    None stays None, every other value goes through its column's processor."""
+    processors: dict[str, Callable] = {}
+    parts = []
+    for index in columns:
+        process = _processor(table.columns[index], dialect)
+        if process is None:
+            parts.append(f"r[{index}]")
+        else:
+            processors[f"p{index}"] = process
+            parts.append(f"(None if r[{index}] is None else p{index}(r[{index}]))")
+    return eval(f"lambda r: ({', '.join(parts)},)", processors)
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Sequence]) -> None:
     """INSERT rows given as value tuples in the table's column order."""
     if not rows:
         return
-    conversions, insert = _plan(table, connection.dialect)
-    connection.exec_driver_sql(insert, [tuple(_converted(conversions, row)) for row in rows])
+    dialect = connection.dialect
+    convert = _converter(table, dialect, tuple(range(len(table.columns))))
+    connection.exec_driver_sql(_insert_statement(table, dialect), list(map(convert, rows)))
 
 
 def update_rows(
@@ -90,10 +121,6 @@ def update_rows(
     value tuples in column order, keyed by the first column (the primary key)."""
     if not rows:
         return
-    conversions, _ = _plan(table, connection.dialect)
-    statement = _update_statement(table, connection.dialect, columns)
-    parameters = []
-    for row in rows:
-        values = _converted(conversions, row)
-        parameters.append((*(values[i] for i in columns), values[0]))
-    connection.exec_driver_sql(statement, parameters)
+    dialect = connection.dialect
+    convert = _converter(table, dialect, (*columns, 0))
+    connection.exec_driver_sql(_update_statement(table, dialect, columns), list(map(convert, rows)))

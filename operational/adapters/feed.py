@@ -10,7 +10,6 @@ as on SQLite, and a rolled-back transaction gives its ids back instead of leavin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
@@ -27,23 +26,21 @@ from operational.domain.events import CirculationEvent
 FEED = "circulation_event"
 
 
-def _id(entity: Any) -> int | None:
-    return None if entity is None else entity.id
-
-
 def event_row(event_id: int, event: CirculationEvent) -> tuple:
     """The event as a row of circulation_event, in column order."""
+    item, patron, loan = event.item, event.patron, event.loan
+    hold, transport = event.hold, event.transport
     return (
         event_id,
         event.occurred_at,
         str(event.type),
         event.branch_code,
-        _id(event.item),
+        None if item is None else item.id,
         event.title_id,
-        _id(event.patron),
-        _id(event.loan),
-        _id(event.hold),
-        _id(event.transport),
+        None if patron is None else patron.id,
+        None if loan is None else loan.id,
+        None if hold is None else hold.id,
+        None if transport is None else transport.id,
         event.from_branch_code,
         event.to_branch_code,
         event.due_at,
