@@ -39,6 +39,8 @@ class Consortium:
         self.direct_routes = {frozenset(pair) for pair in direct_routes}
         self.hub_van_days = hub_van_days
         self.direct_van_days = direct_van_days
+        self._members_on: dict[date, frozenset[str]] = {}
+        self._routes: dict[tuple[str, str], TransportRoute] = {}
 
     def branch(self, code: str) -> Branch:
         try:
@@ -54,16 +56,24 @@ class Consortium:
             )
         return branch
 
+    def members_on(self, day: date) -> frozenset[str]:
+        """The municipalities that share the system on a day (worked out once a day: the
+        rules ask this for every loan, return and hold)."""
+        members = self._members_on.get(day)
+        if members is None:
+            members = frozenset(m.municipality_code for m in self.memberships if m.covers(day))
+            self._members_on[day] = members
+        return members
+
     def is_member(self, municipality_code: str, day: date) -> bool:
-        return any(
-            m.municipality_code == municipality_code and m.covers(day) for m in self.memberships
-        )
+        return municipality_code in self.members_on(day)
 
     def shares(self, municipality_a: str, municipality_b: str, day: date) -> bool:
         """Whether the two municipalities' libraries are one system on that day."""
-        return municipality_a == municipality_b or (
-            self.is_member(municipality_a, day) and self.is_member(municipality_b, day)
-        )
+        if municipality_a == municipality_b:
+            return True
+        members = self.members_on(day)
+        return municipality_a in members and municipality_b in members
 
     def check_patron_may_use(self, patron: Patron, branch: Branch, day: date) -> None:
         if not self.shares(patron.home_municipality_code, branch.municipality_code, day):
@@ -86,6 +96,14 @@ class Consortium:
         )
 
     def route(self, from_code: str, to_code: str) -> TransportRoute:
+        """The van route between two branches (worked out once per pair: branches and
+        routes do not change while the rules run)."""
+        route = self._routes.get((from_code, to_code))
+        if route is None:
+            route = self._routes[(from_code, to_code)] = self._route(from_code, to_code)
+        return route
+
+    def _route(self, from_code: str, to_code: str) -> TransportRoute:
         from_muni = self.branch(from_code).municipality_code
         to_muni = self.branch(to_code).municipality_code
         if from_muni == to_muni:
