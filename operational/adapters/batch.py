@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from itertools import compress, count
+from operator import attrgetter, ne
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, select, text
@@ -188,7 +190,8 @@ class MemoryState:
         return c.execute(select(table).where(*where).order_by(table.c.id))
 
     def _load_entities(self, c: Connection) -> None:
-        self.saved: dict[tuple[type, int], tuple] = {}
+        # The stored row of each entity class's entities, by id (to detect changes).
+        self.saved: dict[type, dict[int, tuple]] = {cls: {} for cls in TABLE_OF}
         self.titles: dict[int, Title] = {}
         for r in self._rows(c, tables.title):
             self._keep(_new(Title, **r._mapping))
@@ -205,6 +208,9 @@ class MemoryState:
             self._keep(_new(Patron, **r._mapping))
         self.holds: dict[int, Hold] = {}
         self.holds_by_title: dict[int, list[Hold]] = defaultdict(list)
+        # The latest hold of each (patron id, title id): a patron has at most one active
+        # hold per title, so if that one is not active, none is.
+        self.latest_hold: dict[tuple[int, int], Hold] = {}
         active = [str(s) for s in ACTIVE_HOLD_STATUSES]
         for r in self._rows(c, tables.hold, tables.hold.c.status.in_(active)):
             values = dict(r._mapping)
@@ -256,7 +262,7 @@ class MemoryState:
         """Index an entity; `saved` ones remember their stored row to detect changes."""
         cls = type(entity)
         if saved:
-            self.saved[(cls, entity.id)] = entity_row(entity)
+            self.saved[cls][entity.id] = entity_row(entity)
         if cls is Title:
             self.titles[entity.id] = entity
         elif cls is Item:
@@ -269,6 +275,7 @@ class MemoryState:
         elif cls is Hold:
             self.holds[entity.id] = entity
             self.holds_by_title[entity.title.id].append(entity)
+            self.latest_hold[(entity.patron.id, entity.title.id)] = entity
         elif cls is Loan:
             self.loans[entity.id] = entity
             self.open_loan_by_item[entity.item.id] = entity
@@ -286,20 +293,27 @@ class MemoryState:
         self._keep(entity, saved=False)
 
     def touch(self, entity: Any) -> Any:
-        """Mark an entity as possibly changed in this batch. What a touched or new entity
-        refers to (its item, its hold) is added at flush time, when the links are final:
-        every change the rules make reaches an entity by one of these two paths."""
+        """Mark an entity as possibly changed in this batch (a use case took it to change
+        it)."""
         if entity is not None:
             self.touched[id(entity)] = entity
         return entity
 
+    def active_hold(self, patron_id: int, title_id: int) -> Hold | None:
+        """The patron's active hold on the title, if any."""
+        hold = self.latest_hold.get((patron_id, title_id))
+        return hold if hold is not None and hold.is_active else None
+
     def _changed_candidates(self) -> list[Any]:
+        """Every entity the batch may have changed: the touched ones, and every entity the
+        batch's events are about. Each change the rules make is recorded by an event that
+        names what it changed (so the feed replays to the state), which is how a hold taken
+        from a queue, or the item a hold or transport moves, is found here."""
         candidates = dict(self.touched)
-        for entity in [*self.touched.values(), *(e for new in self.new.values() for e in new)]:
-            for reference in ("item", "hold"):
-                target = getattr(entity, reference, None)
-                if target is not None:
-                    candidates[id(target)] = target
+        for event in self.events:
+            for entity in (event.item, event.loan, event.hold, event.transport):
+                if entity is not None:
+                    candidates[id(entity)] = entity
         return list(candidates.values())
 
     # -- writing a batch
@@ -308,30 +322,32 @@ class MemoryState:
         """Write the batch in one transaction; returns the number of events written.
 
         `also` runs in the same transaction (e.g. to record how far a simulation got)."""
-        new_rows = {cls: [entity_row(e) for e in self.new.get(cls, [])] for cls in TABLE_OF}
-        new_keys = {(type(e), e.id) for entities in self.new.values() for e in entities}
+        new_rows = {cls: list(map(_ROWS[cls], self.new.get(cls, ()))) for cls in TABLE_OF}
         # Changed rows, grouped by which columns changed: one UPDATE shape per group, and
         # indexes are only maintained for columns that really changed.
         updates: dict[type, dict[tuple[int, ...], list[tuple]]] = defaultdict(
             lambda: defaultdict(list)
         )
-        for entity in self._changed_candidates():
+        saved = self.saved
+        candidates = self._changed_candidates()
+        for entity in candidates:
             cls = type(entity)
-            key = (cls, entity.id)
-            if cls not in TABLE_OF or key in new_keys or key not in self.saved:
-                continue
-            row, before = entity_row(entity), self.saved[key]
+            before = saved[cls].get(entity.id)
+            if before is None:
+                continue  # new in this batch (inserted whole), or never to be written
+            row = _ROWS[cls](entity)
             if row != before:
-                changed = tuple(
-                    i for i, (a, b) in enumerate(zip(row, before, strict=True)) if a != b
-                )
-                updates[cls][changed].append(row)
+                updates[cls][tuple(compress(count(), map(ne, row, before)))].append(row)
         written = len(self.events)
         with self.engine.begin() as c:
             if c.dialect.name == "sqlite":
                 # Checkpoint the WAL every ~100 MB rather than every 4 MB: a bulk writer
                 # would otherwise pay a checkpoint (and its fsync) on every batch.
                 c.exec_driver_sql("PRAGMA wal_autocheckpoint=25000")
+                # A page cache of up to 256 MB instead of 2 MB: each batch changes rows all
+                # over the item and loan tables, which would otherwise be read back from
+                # the file page by page.
+                c.exec_driver_sql("PRAGMA cache_size=-262144")
             counter = c.execute(
                 select(tables.feed_counter.c.last_id).where(tables.feed_counter.c.name == FEED)
             ).scalar_one()
@@ -354,15 +370,17 @@ class MemoryState:
                 also(c)
         self.feed_last_id += written
         for cls in TABLE_OF:
+            rows_of = saved[cls]
             for row in new_rows[cls]:
-                self.saved[(cls, row[0])] = row
+                rows_of[row[0]] = row
             for rows in updates.get(cls, {}).values():
                 for row in rows:
-                    self.saved[(cls, row[0])] = row
+                    rows_of[row[0]] = row
+        created = [e for new in self.new.values() for e in new]
         self.new.clear()
         self.touched.clear()
         self.events = []
-        self._forget_history()
+        self._forget_history([*candidates, *created])
         return written
 
     def _insert(self, c: Connection, table: Table, rows: list[tuple]) -> None:
@@ -389,21 +407,36 @@ class MemoryState:
                 )
             )
 
-    def _forget_history(self) -> None:
-        for loan_id in [i for i, loan in self.loans.items() if loan.returned_at is not None]:
-            loan = self.loans.pop(loan_id)
-            self.saved.pop((Loan, loan_id), None)
-            if self.open_loan_by_item.get(loan.item.id) is loan:
-                del self.open_loan_by_item[loan.item.id]
-            patron_loans = self.loans_by_patron[loan.patron.id]
-            patron_loans.remove(loan)
-        for hold_id in [i for i, hold in self.holds.items() if not hold.is_active]:
-            hold = self.holds.pop(hold_id)
-            self.saved.pop((Hold, hold_id), None)
-            self.holds_by_title[hold.title.id].remove(hold)
-        for transport_id in [i for i, t in self.transports.items() if not t.is_open]:
-            self.transports.pop(transport_id)
-            self.saved.pop((Transport, transport_id), None)
+    def _forget_history(self, changed: Iterable[Any]) -> None:
+        """Drop the loans, holds and transports this batch closed (only an entity the batch
+        changed can have been closed by it)."""
+        for entity in changed:
+            cls = type(entity)
+            if cls is Loan:
+                if entity.returned_at is None or self.loans.get(entity.id) is not entity:
+                    continue
+                del self.loans[entity.id]
+                self.saved[Loan].pop(entity.id, None)
+                if self.open_loan_by_item.get(entity.item.id) is entity:
+                    del self.open_loan_by_item[entity.item.id]
+                self.loans_by_patron[entity.patron.id].remove(entity)
+            elif cls is Hold:
+                if entity.is_active or self.holds.get(entity.id) is not entity:
+                    continue
+                del self.holds[entity.id]
+                self.saved[Hold].pop(entity.id, None)
+                self.holds_by_title[entity.title.id].remove(entity)
+                key = (entity.patron.id, entity.title.id)
+                if self.latest_hold.get(key) is entity:
+                    del self.latest_hold[key]
+            elif cls is Transport:
+                if entity.is_open or self.transports.get(entity.id) is not entity:
+                    continue
+                del self.transports[entity.id]
+                self.saved[Transport].pop(entity.id, None)
+
+
+_QUEUE_ORDER = attrgetter("placed_at", "id")
 
 
 class _Repository:
@@ -428,11 +461,11 @@ class _Reference(_Repository):
         return found_or_raise(self.state.collections.get(code), "collection", code)
 
     def rule(self, media_type: MediaType, category: PatronCategory) -> CirculationRule:
-        return found_or_raise(
-            self.state.rules.get((media_type, category)),
-            "circulation rule for",
-            f"{media_type}/{category}",
-        )
+        rule = self.state.rules.get((media_type, category))
+        if rule is None:
+            key = f"{media_type}/{category}"
+            raise errors.NotFound(f"no circulation rule for {key!r}")
+        return rule
 
     def memberships_of(self, municipality_code: str) -> list[Membership]:
         return [m for m in self.state.memberships if m.municipality_code == municipality_code]
@@ -461,7 +494,7 @@ class _Items(_Repository):
         return self.state.touch(found_or_raise(self.state.items.get(item_id), "item", item_id))
 
     def available_copies(self, title_id: int) -> list[Item]:
-        # Not touched: the copy the rules pick is reached through the hold or transport.
+        # Not touched: the events of the hold or transport the copy goes to name it.
         return [
             item
             for item in self.state.items_by_title.get(title_id, ())
@@ -512,19 +545,18 @@ class _Holds(_Repository):
         )
 
     def waiting_for_title(self, title_id: int) -> list[Hold]:
-        touch = self.state.touch
+        # Not touched: a hold the rules take from the queue is trapped, and that event
+        # names it.
         waiting = [
-            touch(hold)
+            hold
             for hold in self.state.holds_by_title.get(title_id, ())
             if hold.status == HoldStatus.WAITING
         ]
-        return sorted(waiting, key=lambda h: (h.placed_at, h.id))
+        waiting.sort(key=_QUEUE_ORDER)
+        return waiting
 
     def active_for(self, patron_id: int, title_id: int) -> Hold | None:
-        for hold in self.state.holds_by_title.get(title_id, ()):
-            if hold.patron.id == patron_id and hold.is_active:
-                return self.state.touch(hold)
-        return None
+        return self.state.touch(self.state.active_hold(patron_id, title_id))
 
     def ready_for_item(self, item_id: int) -> Hold | None:
         item = self.state.items[item_id]
