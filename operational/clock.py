@@ -4,6 +4,7 @@ simulator, so a simulated year is stamped with that year's dates."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,7 @@ class SimulatedClock:
         self._now += delta
 
 
+@lru_cache(maxsize=1 << 14)  # use cases ask it of the same few moments again and again
 def local_date(moment: datetime) -> date:
     """The calendar date at the libraries (Europe/Stockholm) of a UTC moment."""
     return moment.astimezone(LIBRARY_TIMEZONE).date()

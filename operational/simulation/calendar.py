@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
 
 # Visits by month: a little lower around Christmas and in high summer (ISO 2789 loan
 # statistics of Swedish libraries show the same shape).
@@ -26,12 +27,14 @@ ITEMS_FACTOR = {6: 1.15, 7: 1.3, 8: 1.1}
 WEEKDAY_FACTOR = {1: 1.1, 2: 1.1, 3: 1.0, 4: 1.1, 5: 0.9, 6: 0.7, 7: 0.5}
 
 
+@cache
 def _midsummer_eve(year: int) -> date:
     """The Friday between 19 and 25 June."""
     day = date(year, 6, 19)
     return day + timedelta(days=(4 - day.weekday()) % 7)
 
 
+@cache
 def is_holiday(day: date) -> bool:
     """Days the staffed libraries are closed (Christmas, New Year, Epiphany, Midsummer)."""
     return (day.month, day.day) in {(12, 24), (12, 25), (12, 26), (12, 31), (1, 1), (1, 6)} or (

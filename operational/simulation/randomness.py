@@ -28,7 +28,10 @@ def unit(seed: int, purpose: str, key: int) -> float:
     """A uniform number in [0, 1) fixed by (seed, purpose, key): SplitMix64 over the hash
     of the three integers (a tuple of ints hashes the same in every 64-bit CPython
     process, unlike a string; SplitMix64 removes the tuple hash's correlations)."""
-    return _splitmix64(hash((seed, _purpose_code(purpose), key)) & _MASK) / 2**64
+    x = ((hash((seed, _purpose_code(purpose), key)) & _MASK) + 0x9E3779B97F4A7C15) & _MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+    return (x ^ (x >> 31)) / 2**64  # _splitmix64, written out: this runs for every decision
 
 
 def day_rng(seed: int, day: date, purpose: str = "day") -> random.Random:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import gc
 import logging
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -114,8 +115,22 @@ class DayReport:
 
 def at(day: date, hour: float) -> datetime:
     """A local time on a simulated day, as UTC."""
+    offset = _steady_offset(day)
+    if offset is not None and 0 <= hour < 24:
+        # The same moment as below, without a time-zone lookup per call.
+        moment = datetime.combine(day, time(0)) + timedelta(hours=hour) - offset
+        return moment.replace(tzinfo=UTC)
     moment = datetime.combine(day, time(0), tzinfo=LIBRARY_TIMEZONE) + timedelta(hours=hour)
     return moment.astimezone(UTC)
+
+
+@cache
+def _steady_offset(day: date) -> timedelta | None:
+    """The libraries' UTC offset on a day without a clock change (None on the two days a
+    year the clocks go forward or back)."""
+    first = datetime.combine(day, time(0), tzinfo=LIBRARY_TIMEZONE).utcoffset()
+    last = datetime.combine(day, time(23, 59, 59, 999999), tzinfo=LIBRARY_TIMEZONE).utcoffset()
+    return first if first == last else None
 
 
 class Simulation:
@@ -148,6 +163,9 @@ class Simulation:
         self._agenda: dict[date, list[tuple[str, int]]] = defaultdict(list)
         self._refused_renewal: set[int] = set()
         self._visit_norm: dict[tuple[str, int], float] = {}
+        self._nearby_day: date | None = None
+        self._title_weights: dict[int, float] = {}  # fixed by seed and id: kept
+        self._nearby: dict[tuple[str, str], tuple[list, list, float]] = {}
 
     # ------------------------------------------------------------------ set-up
 
@@ -370,12 +388,11 @@ class Simulation:
         )
 
     def _rebuild_sampler(self) -> None:
-        size = self.params.catalogue_size
+        size, weights = self.params.catalogue_size, self._title_weights
+        for title_id in self.state.titles.keys() - weights.keys():
+            weights[title_id] = title_weight(self.seed, title_id, size)
         self.sampler = PopularitySampler(
-            [
-                (t.id, title_weight(self.seed, t.id, size), t.audience)
-                for t in self.state.titles.values()
-            ]
+            [(t.id, weights[t.id], t.audience) for t in self.state.titles.values()]
         )
 
     # ------------------------------------------------------------------ the agenda
@@ -579,24 +596,37 @@ class Simulation:
 
     def _nearby_branch(self, patron, home, day: date, salt: int):
         """Another open branch the patron may use, nearer ones more likely."""
-        candidates = [
-            b
-            for b in self.lending_branches
-            if b.code != home.code
-            and calendar.branch_open(b, day)
-            and self.consortium.shares(patron.home_municipality_code, b.municipality_code, day)
-        ]
+        candidates, weights, total = self._nearby_choices(patron.home_municipality_code, home, day)
         if not candidates:
             return None
-        weights = [
-            self.branch_weight[b.code] / (1 + self._distance_km(home, b) / 10) for b in candidates
-        ]
-        u = unit(self.seed, f"nearby-{day.toordinal()}", salt) * sum(weights)
+        u = unit(self.seed, f"nearby-{day.toordinal()}", salt) * total
         for branch, weight in zip(candidates, weights, strict=True):
             u -= weight
             if u <= 0:
                 return branch
         return candidates[-1]
+
+    def _nearby_choices(self, municipality: str, home, day: date) -> tuple[list, list, float]:
+        """The branches other than home that are open on the day and that residents of
+        the municipality may use, with their weights (the same all day: kept for it)."""
+        if self._nearby_day != day:
+            self._nearby_day, self._nearby = day, {}
+        key = (municipality, home.code)
+        choices = self._nearby.get(key)
+        if choices is None:
+            candidates = [
+                b
+                for b in self.lending_branches
+                if b.code != home.code
+                and calendar.branch_open(b, day)
+                and self.consortium.shares(municipality, b.municipality_code, day)
+            ]
+            weights = [
+                self.branch_weight[b.code] / (1 + self._distance_km(home, b) / 10)
+                for b in candidates
+            ]
+            choices = self._nearby[key] = (candidates, weights, sum(weights))
+        return choices
 
     # -- visits
 
@@ -728,9 +758,8 @@ class Simulation:
         return False
 
     def _place_hold(self, patron, title_id: int, branch) -> bool:
-        for hold in self.state.holds_by_title.get(title_id, ()):
-            if hold.patron is patron and hold.is_active:
-                return True  # already waiting for it
+        if self.state.active_hold(patron.id, title_id) is not None:
+            return True  # already waiting for it
         hold = self._try(
             lambda: services.place_hold(
                 self.uow, self.clock, patron.card_number, title_id, branch.code
@@ -798,10 +827,13 @@ class Simulation:
     def _renew_collection(self, day: date, rng) -> None:
         """Monthly acquisitions (new titles, bought by each municipality) and weeding."""
         self.clock.set(at(day, 6))
+        gone = (ItemStatus.WITHDRAWN, ItemStatus.LOST)
+        by_branch = Counter(
+            item.home_branch_code for item in self.state.items.values() if item.status not in gone
+        )
         stock = defaultdict(int)
-        for item in self.state.items.values():
-            if item.status not in (ItemStatus.WITHDRAWN, ItemStatus.LOST):
-                stock[self.state.branches[item.home_branch_code].municipality_code] += 1
+        for code, count in by_branch.items():
+            stock[self.state.branches[code].municipality_code] += count
         new_titles = max(1, round(MONTHLY_ACQUISITION * sum(stock.values()) * TITLES_PER_ITEM * 2))
         title_ids = self._add_titles(rng, new_titles, day.year)
         self._add_copies(
