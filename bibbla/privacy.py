@@ -11,6 +11,8 @@ table by table), since their compressed bytes would hide a value from a plain se
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -38,6 +40,13 @@ PERSONAL_COLUMNS = frozenset(
     }
 )
 _TOKEN = re.compile(r"[^\s\"'<>(){}\[\],;=|\\]+")
+# A token of how Python writes a number, a truth value, a date or a date and time: a needle
+# made of nothing else is the only kind such a value could contain.
+_NON_TEXT_TOKEN = re.compile(
+    r"[-+]?(\d+(\.\d*)?([eE][-+]?\d+)?|inf|nan)|True|False|\d{4}-\d{2}-\d{2}"
+    r"|\d{2}:\d{2}:\d{2}(\.\d+)?([-+]\d{2}:\d{2})?"
+)
+_NON_TEXT_TYPES = (bool, int, float, decimal.Decimal, datetime.date, datetime.time)
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,17 @@ class Needles:
 
     def __init__(self, values: dict[str, set[str]]):
         self.kind_of = {value: kind for kind, found in values.items() for value in found}
+        # Names, e-mail addresses, phone numbers ("072-6473840") and card numbers
+        # ("1814-0000001") are never how Python writes a number or a date, so a scan need
+        # not turn every id, count and timestamp into text, unless a needle could be one.
+        self.could_be_non_text = any(
+            all(_NON_TEXT_TOKEN.fullmatch(part) for part in value.split(" "))
+            for value in self.kind_of
+        )
+
+    def may_hold(self, value: object) -> bool:
+        """Whether `value` could contain a needle at all (text always could)."""
+        return self.could_be_non_text or not isinstance(value, _NON_TEXT_TYPES)
 
     def __bool__(self) -> bool:
         return bool(self.kind_of)
@@ -111,8 +131,12 @@ class Needles:
                     yield self.kind_of[candidate], candidate
 
 
-def table_cells(path: Path) -> tuple[list[str], Iterator[tuple[str, object]]] | None:
-    """Column names and (column, value) cells of a Parquet or Arrow file."""
+def table_cells(
+    path: Path, text_only: bool = False
+) -> tuple[list[str], Iterator[tuple[str, object]]] | None:
+    """Column names and (column, value) cells of a Parquet or Arrow file: each distinct
+    value of a column once, and with `text_only` none of the columns of numbers, truth
+    values, dates and times."""
     import pyarrow
     import pyarrow.ipc
     import pyarrow.parquet
@@ -126,16 +150,45 @@ def table_cells(path: Path) -> tuple[list[str], Iterator[tuple[str, object]]] | 
             table = pyarrow.ipc.open_stream(path).read_all()
     else:
         return None
+    import pyarrow.compute
+
+    def distinct(column) -> list:
+        # each distinct value once: a value is personal or not wherever it stands
+        try:
+            return pyarrow.compute.unique(column).to_pylist()
+        except pyarrow.ArrowNotImplementedError:  # e.g. nested types
+            return column.to_pylist()
+
+    def non_text(column) -> bool:
+        kind = column.type
+        return (
+            pyarrow.types.is_integer(kind)
+            or pyarrow.types.is_floating(kind)
+            or pyarrow.types.is_boolean(kind)
+            or pyarrow.types.is_decimal(kind)
+            or pyarrow.types.is_temporal(kind)
+        )
+
     cells = (
         (name, value)
         for name, column in zip(table.column_names, table.columns, strict=True)
-        for value in column.to_pylist()
+        if not (text_only and non_text(column))
+        for value in distinct(column)
     )
     return table.column_names, cells
 
 
-def _duckdb_cells(path: Path) -> Iterator[tuple[str, str, object]]:
-    """(table, column, value) of every cell of every table and view of a DuckDB file."""
+# DuckDB's types whose values are numbers, truth values, dates or times
+_NON_TEXT_SQL_TYPES = re.compile(
+    r"(U?(BIG|SMALL|TINY|HUGE)?INT(EGER)?|DOUBLE|FLOAT|REAL|DECIMAL|BOOLEAN|DATE|TIME|TIMESTAMP)"
+    r"\b.*"
+)
+
+
+def _duckdb_cells(path: Path, text_only: bool = False) -> Iterator[tuple[str, str, object]]:
+    """(table, column, value) of every distinct value of every column of every table and
+    view of a DuckDB file, first (table, column, None) for each column; with `text_only`
+    no values of the columns of numbers, truth values, dates and times."""
     import duckdb
 
     with duckdb.connect(str(path), read_only=True) as connection:
@@ -146,15 +199,26 @@ def _duckdb_cells(path: Path) -> Iterator[tuple[str, str, object]]:
         for schema, table in relations:
             name = f'"{schema}"."{table}"'
             try:
-                cursor = connection.execute(f"select * from {name}")
+                cursor = connection.execute(f"select * from {name} limit 0")
             except duckdb.Error:
                 continue  # a view over files that are not here (e.g. the landing)
             columns = [d[0] for d in cursor.description]
+            types = dict(
+                connection.execute(
+                    "select column_name, data_type from information_schema.columns "
+                    "where table_schema = ? and table_name = ?",
+                    [schema, table],
+                ).fetchall()
+            )
             for column in columns:
                 yield f"{schema}.{table}", column, None
-            while rows := cursor.fetchmany(50_000):
-                for row in rows:
-                    for column, value in zip(columns, row, strict=True):
+                if text_only and _NON_TEXT_SQL_TYPES.fullmatch(types.get(column, "")):
+                    continue
+                # each distinct value once: a value is personal or not wherever it stands
+                quoted = '"' + column.replace('"', '""') + '"'
+                cursor = connection.execute(f"select distinct {quoted} from {name}")
+                while rows := cursor.fetchmany(50_000):
+                    for (value,) in rows:
                         yield f"{schema}.{table}", column, value
 
 
@@ -162,6 +226,18 @@ def scan(paths: Iterable[Path], needles: Needles, check_columns: bool = True) ->
     """Every personal value (and, with check_columns, personal column) in the files under
     the given files or folders."""
     findings: set[Finding] = set()
+    # Every text is looked at once, wherever else it stands: daily snapshots repeat most
+    # of their values from file to file.
+    seen: dict[str, list[tuple[str, str]]] = {}
+
+    def found_in(value: object) -> list[tuple[str, str]]:
+        if not needles.may_hold(value):
+            return []
+        text = str(value)
+        if text not in seen:
+            seen[text] = list(needles.in_text(text))
+        return seen[text]
+
     files = []
     for root in paths:
         files.extend(
@@ -169,15 +245,15 @@ def scan(paths: Iterable[Path], needles: Needles, check_columns: bool = True) ->
         )
     for path in files:
         if path.suffix == ".duckdb":
-            for table, column, value in _duckdb_cells(path):
+            for table, column, value in _duckdb_cells(path, not needles.could_be_non_text):
                 if value is None:
                     if check_columns and column.lower() in PERSONAL_COLUMNS:
                         findings.add(Finding(path, "column", column, f"table {table}"))
                     continue
-                for kind, found in needles.in_text(str(value)):
+                for kind, found in found_in(value):
                     findings.add(Finding(path, kind, found, f"table {table}.{column}"))
             continue
-        decoded = table_cells(path)
+        decoded = table_cells(path, text_only=not needles.could_be_non_text)
         if decoded is not None:
             columns, cells = decoded
             if check_columns:
@@ -188,7 +264,7 @@ def scan(paths: Iterable[Path], needles: Needles, check_columns: bool = True) ->
                 )
             for column, value in cells:
                 if value is not None:
-                    for kind, found in needles.in_text(str(value)):
+                    for kind, found in found_in(value):
                         findings.add(Finding(path, kind, found, f"column {column}"))
             continue
         data = path.read_bytes()
