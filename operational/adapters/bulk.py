@@ -30,25 +30,30 @@ def _processor(column, dialect) -> Callable | None:
     return process
 
 
-_SMALL_JSON_KINDS = (bool, int, str)
-
-
 def _small_json(process: Callable) -> Callable:
-    """The JSON processor, remembering its text for the few small documents that recur
-    (event details such as {} or {"overdue": false}: a key and a plain value)."""
+    """The JSON processor, remembering its text for the small documents that recur (event
+    details such as {}, {"overdue": false} or {"route": "hub"}: at most one key, with a
+    plain value)."""
+    empty = process({})
+    if type(empty) is not str:
+        return process  # a driver-side JSON object (PostgreSQL): nothing to remember
     memo: dict[tuple, str] = {}
 
     def convert(value):
-        if type(value) is not dict or len(value) > 1:
-            return process(value)
-        key = tuple((k, type(v), v) for k, v in value.items())
-        text = memo.get(key)
-        if text is None:
-            text = process(value)
-            plain = all(type(v) in _SMALL_JSON_KINDS for v in value.values())
-            if plain and type(text) is str and len(memo) < 1024:
-                memo[key] = text
-        return text
+        if type(value) is dict and len(value) <= 1:
+            if not value:
+                return empty
+            ((name, plain),) = value.items()
+            kind = type(plain)
+            if kind is bool or kind is str or kind is int:
+                key = (name, kind, plain)
+                text = memo.get(key)
+                if text is None:
+                    if len(memo) >= 4096:
+                        memo.clear()
+                    text = memo[key] = process(value)
+                return text
+        return process(value)
 
     return convert
 
