@@ -164,8 +164,8 @@ class Simulation:
         self._refused_renewal: set[int] = set()
         self._visit_norm: dict[tuple[str, int], float] = {}
         self._nearby_day: date | None = None
-        self._title_weights: dict[int, float] = {}  # fixed by seed and id: kept
         self._nearby: dict[tuple[str, str], tuple[list, list, float]] = {}
+        self._title_weights: dict[int, float] = {}  # fixed by seed and id: kept
 
     # ------------------------------------------------------------------ set-up
 
