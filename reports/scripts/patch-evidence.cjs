@@ -159,3 +159,31 @@ for (const dir of installed('@evidence-dev/component-utilities')) {
 		SWEDISH_ECHARTS
 	);
 }
+
+// 6. Compiling and prerendering in two steps (bibbla/reports.py, scripts/prerender.mjs).
+//    The compiled bundles depend on the pages, components and packages, not on the data; the
+//    prerendering runs the page queries on the data. bibbla/reports.py has Evidence's build
+//    run the command in BIBBLA_VITE_BUILD_COMMAND instead of `npx vite build`: `vite build`
+//    with BIBBLA_BUNDLES_ONLY set (SvelteKit then skips its prerendering, so that the
+//    bundler's 2-3 GB are freed before the queries run) followed by the prerendering in a
+//    process of its own; or, when the bundles of an earlier build fit, the prerendering alone.
+//    With neither variable set, nothing changes.
+for (const dir of installed('@evidence-dev/evidence')) {
+	edit(
+		path.join(dir, 'cli.js'),
+		'// Run svelte kit build in the hidden directory\n\tconst child = spawn(command, flatArgs, {',
+		'// Run svelte kit build in the hidden directory\n\tconst child = spawn(' +
+			`process.env.BIBBLA_VITE_BUILD_COMMAND || command /* ${TAG} */, flatArgs, {`
+	);
+}
+for (const dir of installed('@sveltejs/kit')) {
+	edit(
+		path.join(dir, 'src/exports/vite/index.js'),
+		'\t\t\t\tconst { prerendered, prerender_map } = await prerender({',
+		[
+			`\t\t\t\tconst { prerendered, prerender_map } = process.env.BIBBLA_BUNDLES_ONLY /* ${TAG} */`,
+			'\t\t\t\t\t? { prerendered: { pages: new Map(), assets: new Map(), redirects: new Map(), paths: [] }, prerender_map: new Map() }',
+			'\t\t\t\t\t: await prerender({'
+		].join('\n')
+	);
+}
