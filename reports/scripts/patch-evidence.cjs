@@ -187,3 +187,41 @@ for (const dir of installed('@sveltejs/kit')) {
 		].join('\n')
 	);
 }
+
+// 7. Fewer slow file writes while prerendering. Evidence's query cache rewrites a page's
+//    _queries.json and two all-queries.json after every query it runs (and each page is
+//    rendered twice), almost always with the same or a longer content. Truncating a file that
+//    holds data is slow on some file systems (2-3 ms here on ext4 with `discard`, against
+//    0.02 ms for a new file: 8 of the 18 s the prerendering spent was in these calls). The
+//    helper now leaves a file whose content is already right alone and overwrites in place
+//    when the new content is at least as long; the files end up byte for byte the same.
+for (const dir of installed('@evidence-dev/universal-sql')) {
+	const file = path.join(dir, 'src/cache-duckdb.js');
+	edit(
+		file,
+		"import { writeFileSync, readFileSync, existsSync, mkdirSync } from 'fs';",
+		"import { writeFileSync, readFileSync, existsSync, mkdirSync, openSync, writeSync, closeSync } from 'fs';"
+	);
+	edit(
+		file,
+		'\tmkdirSync(dirname(path), { recursive: true });\n\twriteFileSync(path, data);\n};',
+		[
+			`\tmkdirSync(dirname(path), { recursive: true }); /* ${TAG} */`,
+			"\tconst bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);",
+			'\tconst old = existsSync(path) ? readFileSync(path) : null;',
+			'\tif (old !== null && old.equals(bytes)) return;',
+			'\tif (old !== null && bytes.length >= old.length) {',
+			"\t\tconst fd = openSync(path, 'r+');",
+			'\t\ttry { writeSync(fd, bytes, 0, bytes.length, 0); } finally { closeSync(fd); }',
+			'\t\treturn;',
+			'\t}',
+			'\twriteFileSync(path, bytes);',
+			'};'
+		].join('\n')
+	);
+	edit(
+		file,
+		'\twriteFileSync(sql_path, JSON.stringify(sql_cache));',
+		`\twriteToPossiblyNonexistentFile(sql_path, JSON.stringify(sql_cache)); /* ${TAG} */`
+	);
+}
