@@ -15,12 +15,11 @@
 //
 // This does what SvelteKit's Vite plugin (@sveltejs/kit 2.8.4, pinned) does after building
 // its two bundles, with the same internal functions: list the routes and static files again
-// (the static files hold the data), write the server manifest, analyse the routes (or reuse
-// the analysis stored with cached bundles), prerender, and run the adapter.
+// (the static files hold the data), write the server manifest, analyse the routes, prerender,
+// and run the adapter.
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import v8 from 'node:v8';
 
 const TEMPLATE = process.cwd();
 const PROJECT = path.resolve(TEMPLATE, '..', '..');
@@ -160,23 +159,14 @@ for (const chunk of Object.values(server_manifest)) {
 	}
 }
 
-// The route analysis (each route's options and prerender entries, read from the server
-// bundle in a worker) depends on the bundles only: it is stored with them and reused.
-const analysis = `${out}/server/.bibbla-analysis.v8`;
-let metadata;
-if (cache && fs.existsSync(analysis)) {
-	metadata = v8.deserialize(fs.readFileSync(analysis));
-} else {
-	log.info('Analysing routes');
-	metadata = await analyse({
-		manifest_path,
-		manifest_data,
-		server_manifest,
-		tracked_features,
-		env: { ...env.private, ...env.public }
-	});
-	fs.writeFileSync(analysis, v8.serialize(metadata));
-}
+log.info('Analysing routes');
+const metadata = await analyse({
+	manifest_path,
+	manifest_data,
+	server_manifest,
+	tracked_features,
+	env: { ...env.private, ...env.public }
+});
 const { prerendered, prerender_map } = await prerender({
 	out,
 	manifest_path,
