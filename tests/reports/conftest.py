@@ -1,6 +1,8 @@
 """Fixtures for the report-site browser tests.
 
-The site is built once per session (about a minute and 3 GB) from `report_warehouse` — a
+The site is built once per session (in a fresh clone a full build, about a minute and 3 GB;
+a later session reuses what `bibbla.reports` cached when nothing changed) from
+`report_warehouse` — a
 real warehouse: a short simulation at a small scale, landed and built by dbt as the pipeline
 does — into a scratch copy of reports/, and served on a free port of 127.0.0.1. A page test
 asks for `report_site` and `browser_context`:
