@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
+from operational.adapters.search_index import SEARCH_INDEX_DDL
 from operational.domain.access import Role
 from operational.domain.model import (
     Audience,
@@ -353,16 +354,19 @@ APPEND_ONLY_DDL = {
 }
 
 
-def _install_append_only_ddl(table: Table) -> None:
-    for dialect, (create, drop) in APPEND_ONLY_DDL.items():
+def _install_ddl(table: Table, definitions: dict, drop_when: str = "after_drop") -> None:
+    for dialect, (create, drop) in definitions.items():
         # DDL() %-formats its statement: a literal % is written %%.
-        for when, statements in (("after_create", create), ("after_drop", drop)):
+        for when, statements in (("after_create", create), (drop_when, drop)):
             for statement in statements:
                 ddl = DDL(statement.replace("%", "%%")).execute_if(dialect=dialect)
                 event.listen(table, when, ddl)
 
 
-_install_append_only_ddl(circulation_event)
+_install_ddl(circulation_event, APPEND_ONLY_DDL)
+# The catalogue's full-text index (adapters/search_index.py), made with the title table and
+# dropped before it (on PostgreSQL it refers to title).
+_install_ddl(title, SEARCH_INDEX_DDL, drop_when="before_drop")
 
 feed_counter = Table(
     "feed_counter",
@@ -407,4 +411,27 @@ api_token = Table(
     Column("expires_at", UtcDateTime),
     Column("revoked_at", UtcDateTime),
     UniqueConstraint("token_hash"),
+)
+
+# The visitors' web (operational/entrypoints/web). A patron's PIN, as an Argon2id hash only:
+# a credential, kept in a table of its own that ingestion never reads (nor any snapshot).
+patron_pin = Table(
+    "patron_pin",
+    metadata,
+    Column("patron_id", ForeignKey("patron.id"), primary_key=True),
+    Column("pin_hash", String(200), nullable=False),
+    Column("set_at", UtcDateTime, nullable=False),
+)
+
+# A visitor signed in with card and PIN: the browser's cookie holds the secret, this table
+# its SHA-256. Logging out deletes the row.
+visitor_session = Table(
+    "visitor_session",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("patron_id", ForeignKey("patron.id"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
 )

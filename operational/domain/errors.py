@@ -39,7 +39,12 @@ class LoanLimitReached(Conflict):
 
 
 class NotRenewable(Conflict):
-    pass
+    """`reason` names the rule that refused ("returned", "renewal_limit", "others_waiting"),
+    so an entrypoint can say it in its own words (the visitors' web says it in Swedish)."""
+
+    def __init__(self, message: str, reason: str | None = None):
+        super().__init__(message)
+        self.reason = reason
 
 
 class HoldNotActive(Conflict):

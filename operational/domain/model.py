@@ -372,13 +372,17 @@ class Loan:
 
     def renew(self, now: datetime, rule: CirculationRule, others_waiting: bool) -> CirculationEvent:
         if not self.is_active:
-            raise errors.NotRenewable(f"loan {self.id} was returned")
+            raise errors.NotRenewable(f"loan {self.id} was returned", reason="returned")
         if self.renewals >= rule.max_renewals:
             raise errors.NotRenewable(
-                f"loan {self.id} has been renewed {self.renewals} times (limit {rule.max_renewals})"
+                f"loan {self.id} has been renewed {self.renewals} times "
+                f"(limit {rule.max_renewals})",
+                reason="renewal_limit",
             )
         if others_waiting:
-            raise errors.NotRenewable(f"other patrons are waiting for '{self.item.title.title}'")
+            raise errors.NotRenewable(
+                f"other patrons are waiting for '{self.item.title.title}'", reason="others_waiting"
+            )
         self.renewals += 1
         # A renewal lends the item for a full period counted from today.
         self.due_at = now + rule.loan_period(others_waiting=False)

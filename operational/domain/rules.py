@@ -95,6 +95,22 @@ class Consortium:
             and self.shares(home, pickup, day)
         )
 
+    def pickup_branches(self, patron: Patron, day: date) -> list[Branch]:
+        """The branches where the patron may pick up a hold on that day: every lending
+        branch that check_patron_may_use lets the patron use."""
+        return [
+            branch
+            for branch in self.branches.values()
+            if branch.lends
+            and self.shares(patron.home_municipality_code, branch.municipality_code, day)
+        ]
+
+    def may_fill_hold_of(self, patron: Patron, item: Item, day: date) -> bool:
+        """Whether the copy may fill a hold of the patron's on that day, at some pickup
+        branch: may_receive at the patron's home branch, which every pickup branch the
+        patron may choose shares with."""
+        return self.may_receive(patron, item, patron.home_branch_code, day)
+
     def route(self, from_code: str, to_code: str) -> TransportRoute:
         """The van route between two branches (worked out once per pair: branches and
         routes do not change while the rules run)."""

@@ -3,6 +3,7 @@ configured BIBBLA_OPERATIONAL_DB when run from the alembic command line."""
 
 from alembic import context
 
+from operational.adapters.search_index import include_object
 from operational.adapters.tables import metadata
 
 
@@ -25,6 +26,7 @@ def _migrate(connection) -> None:
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_object=include_object,  # the full-text index is made by its own DDL
     )
     with context.begin_transaction():
         context.run_migrations()
