@@ -55,6 +55,14 @@ class Settings(BaseSettings):
         default="10/minute",
         description="Failed authentications a client may make before it is refused (429).",
     )
+    web_failed_logins_per_card: str = Field(
+        default="5/15 minutes",
+        description="Failed web log-ins with one card number before it is refused (429).",
+    )
+    web_failed_logins_per_client: str = Field(
+        default="30/10 minutes",
+        description="Failed web log-ins from one client address before it is refused (429).",
+    )
     timezone: str = Field(
         default="Europe/Stockholm", description="Local time of the libraries (dates, van days)."
     )

@@ -124,6 +124,16 @@ class ItemRepository(Repository):
     def lock(self, item_id: int) -> Item:
         return self._locked(Item, item_id)
 
+    def of_title(self, title_id: int) -> list[Item]:
+        """Every copy of the title still in the catalogue (not withdrawn)."""
+        return list(
+            self.session.scalars(
+                select(Item)
+                .where(Item.title_id == title_id, Item.status != ItemStatus.WITHDRAWN)
+                .order_by(Item.home_branch_code, Item.id)
+            )
+        )
+
     def available_copies(self, title_id: int) -> list[Item]:
         return list(
             self.session.scalars(
@@ -145,6 +155,14 @@ class PatronRepository(Repository):
         return (
             self.session.scalar(select(func.count()).where(Patron.card_number == card_number)) > 0
         )
+
+    def get(self, patron_id: int) -> Patron:
+        return found_or_raise(self.session.get(Patron, patron_id), "patron", patron_id)
+
+    def find_by_card(self, card_number: str) -> Patron | None:
+        return self.session.scalars(
+            select(Patron).where(Patron.card_number == card_number)
+        ).one_or_none()
 
     def lock(self, patron_id: int) -> Patron:
         return self._locked(Patron, patron_id)
@@ -189,6 +207,15 @@ class HoldRepository(Repository):
             self.session.scalars(
                 select(Hold)
                 .where(Hold.title_id == title_id, Hold.status == HoldStatus.WAITING)
+                .order_by(Hold.placed_at, Hold.id)
+            )
+        )
+
+    def active_of_patron(self, patron_id: int) -> list[Hold]:
+        return list(
+            self.session.scalars(
+                select(Hold)
+                .where(Hold.patron_id == patron_id, Hold.status.in_(ACTIVE_HOLD_STATUSES))
                 .order_by(Hold.placed_at, Hold.id)
             )
         )

@@ -10,23 +10,28 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from operational.adapters import feed
+from operational.adapters.pin_hashing import Argon2PinHasher
 from operational.clock import Clock, SystemClock
 from operational.domain import errors
 from operational.domain.access import Permission
 from operational.domain.model import Audience, MediaType, PatronCategory
 from operational.entrypoints.throttle import FailedAuthThrottle, TooManyFailedAttempts
-from operational.service_layer import access, services
+from operational.entrypoints.web import STATIC_DIR, WebSettings, create_web_router
+from operational.service_layer import access, services, visitors
 from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 log = logging.getLogger(__name__)
 
 MAX_ID = 2**31 - 1
+# Paths that answer in JSON; every other path is the visitors' web.
+_NOT_WEB = ("/api/", "/docs", "/redoc", "/openapi.json")
 
 
 # Strict where lax parsing would accept the wrong JSON type: a number is not a date, a
@@ -95,6 +100,17 @@ class PatronIn(Body):
     email: Annotated[str, Field(max_length=320)] | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None
     birth_date: Day | None = None
+
+
+class PinIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"card_number": "CARD-1", "pin": "4821"}]},
+    )
+
+    card_number: Card
+    pin: Annotated[str, Field(min_length=4, max_length=8, pattern=r"^[0-9]+$")]
 
 
 class PatronOut(BaseModel):
@@ -352,18 +368,26 @@ def create_app(
     engine: Engine | None = None,
     clock: Clock | None = None,
     failed_auth_limit: str | None = None,
+    web_settings: WebSettings | None = None,
+    pin_hasher: Argon2PinHasher | None = None,
 ) -> FastAPI:
-    """The API on engine (default: the configured lending-core database)."""
-    if engine is None or failed_auth_limit is None:
+    """The API on engine (default: the configured lending-core database), and the
+    visitors' web beside it (entrypoints/web)."""
+    if engine is None or failed_auth_limit is None or web_settings is None:
         from bibbla.config import get_settings
 
         settings = get_settings()
         failed_auth_limit = failed_auth_limit or settings.api_failed_auth_limit
+        web_settings = web_settings or WebSettings(
+            failed_logins_per_card=settings.web_failed_logins_per_card,
+            failed_logins_per_client=settings.web_failed_logins_per_client,
+        )
         if engine is None:
             from operational.bootstrap import engine_for
 
             engine = engine_for(settings.operational_db_url)
     clock = clock or SystemClock()
+    pin_hasher = pin_hasher or Argon2PinHasher()
     bearer = HTTPBearer(auto_error=False, description="a token from `bibbla token create`")
 
     def uow() -> SqlAlchemyUnitOfWork:
@@ -406,8 +430,12 @@ def create_app(
         problem = {"type": "invalid_value", "loc": location, "msg": str(error)}
         return JSONResponse({"detail": [problem], "error": "InvalidRequest"}, 422)
 
+    web = create_web_router(engine, clock, web_settings, pin_hasher)
+
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, error: StarletteHTTPException):
+        if error.status_code == 404 and not request.url.path.startswith(_NOT_WEB):
+            return web.not_found_page(request)  # a page for people, not JSON
         if error.status_code == 400:
             # A body that is not even JSON text is malformed input like any other: 422.
             problem = {"type": "json_invalid", "loc": ["body"], "msg": str(error.detail)}
@@ -616,5 +644,13 @@ def create_app(
                 next_after=rows[-1]["id"] if rows else after,
             )
 
+    @api.post("/patrons/pin", status_code=204)
+    def set_pin(body: PinIn, _=require(Permission.REGISTER_PATRONS)):
+        """Set a patron's PIN for the visitors' web (only its Argon2id hash is stored; the
+        patron's open web sessions end). The card number goes in the body, not the URL."""
+        visitors.set_pin(uow(), clock, pin_hasher, body.card_number, body.pin)
+
     app.include_router(api)
+    app.include_router(web)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from operational.adapters import feed, orm
+from operational.adapters.catalogue import CatalogueSearch
 from operational.adapters.database import READ_ONLY
 from operational.adapters.repository import (
     HoldRepository,
@@ -20,6 +21,7 @@ from operational.adapters.repository import (
     TokenRepository,
     TransportRepository,
 )
+from operational.adapters.visitor_repository import VisitorRepository
 from operational.domain.events import CirculationEvent
 from operational.domain.rules import Consortium
 
@@ -51,6 +53,8 @@ class SqlAlchemyUnitOfWork:
         self.holds = HoldRepository(session)
         self.transports = TransportRepository(session)
         self.tokens = TokenRepository(session)
+        self.visitors = VisitorRepository(session)
+        self.catalogue = CatalogueSearch(session)
         return self
 
     def __exit__(self, *exc_info) -> None:
