@@ -52,11 +52,14 @@ demo: install
 	$(BIN)/bibbla simulate --start $(DEMO_START) --end $(DEMO_END) --scale $(DEMO_SCALE) --seed 42
 	@echo "==> running the pipeline: ingestion, checks, dbt warehouse, docs, reports"
 	BIBBLA_ENV=$${BIBBLA_ENV:-demo} $(BIN)/bibbla pipeline run $(PIPELINE_FLAGS)
+	@echo "==> a demo card for the visitors' web: a simulated patron with loans, given a new PIN"
+	$(BIN)/bibbla patron demo-card
 	@echo
 	@echo "Built from simulated circulation. Next steps:"
+	@echo "  $(BIN)/bibbla serve           # the visitors' web on http://127.0.0.1:8000/ (log in with the card and PIN above)"
 	@echo "  $(BIN)/bibbla reports serve   # the reports on http://127.0.0.1:3000/"
 	@echo "  make dagster                  # the pipeline in Dagster's UI, schedule and sensor running"
-	@echo "  $(BIN)/bibbla token create --role staff --name desk && $(BIN)/bibbla serve   # the lending API"
+	@echo "  $(BIN)/bibbla token create --role staff --name desk   # a token for the lending API (http://127.0.0.1:8000/docs)"
 
 serve: install
 	$(BIN)/bibbla serve

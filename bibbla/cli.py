@@ -15,6 +15,7 @@ app = typer.Typer(
 app.add_typer(lending.db_app, name="db")
 app.add_typer(lending.token_app, name="token")
 app.add_typer(lending.circulation_app, name="circulation")
+app.add_typer(lending.patron_app, name="patron")
 app.command("serve")(lending.serve)
 app.command("simulate")(lending.simulate)
 app.add_typer(reports.app, name="reports")

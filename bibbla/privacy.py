@@ -1,7 +1,7 @@
 """A privacy scan: no personal data past the lending core.
 
 Reads the actual personal values of the lending core's patrons (names, e-mail addresses,
-phone numbers, card numbers) and looks for them — and for columns named like
+phone numbers, card numbers, the hashes of their PINs) and looks for them — and for columns named like
 personal fields — in every file of the landing, the warehouse and the built report site.
 Data files are decoded before they are searched (Parquet and Arrow cell by cell, DuckDB
 table by table), since their compressed bytes would hide a value from a plain search.
@@ -37,6 +37,8 @@ PERSONAL_COLUMNS = frozenset(
         "address",
         "personal_number",
         "personnummer",
+        "pin",
+        "pin_hash",  # the visitors' web's credential (operational patron_pin)
     }
 )
 _TOKEN = re.compile(r"[^\s\"'<>(){}\[\],;=|\\]+")
@@ -63,12 +65,12 @@ def personal_values(operational_db_url: str) -> dict[str, set[str]]:
     """Every personal value of the lending core's patrons, by kind. Birth dates are not
     among them: as values they are indistinguishable from the many dates the warehouse
     rightly holds; a `birth_date` column is what the scan looks for instead."""
-    from sqlalchemy import create_engine, select
+    from sqlalchemy import create_engine, inspect, select
 
-    from operational.adapters.tables import patron
+    from operational.adapters.tables import patron, patron_pin
 
     values: dict[str, set[str]] = {
-        k: set() for k in ("name", "email", "phone", "card_number", "birth_date")
+        k: set() for k in ("name", "email", "phone", "card_number", "birth_date", "pin_hash")
     }
     engine = create_engine(operational_db_url)
     try:
@@ -90,6 +92,11 @@ def personal_values(operational_db_url: str) -> dict[str, set[str]]:
                 ):
                     if value:
                         values[kind].add(str(value))
+            # PIN hashes (the visitors' web, migration 0004): a credential, never landed.
+            if inspect(connection).has_table("patron_pin"):
+                values["pin_hash"].update(
+                    connection.execute(select(patron_pin.c.pin_hash)).scalars()
+                )
     finally:
         engine.dispose()
     return values

@@ -190,6 +190,19 @@ class LoanRepository(Repository):
             )
         )
 
+    def busiest_borrower_card(self) -> str | None:
+        """The card number of the patron with the most open loans (ties: the first
+        registered)."""
+        loans = func.count(Loan.id)
+        return self.session.execute(
+            select(Patron.card_number)
+            .join(Loan, Loan.patron_id == Patron.id)
+            .where(Loan.returned_at.is_(None))
+            .group_by(Patron.id, Patron.card_number)
+            .order_by(loans.desc(), Patron.id)
+            .limit(1)
+        ).scalar_one_or_none()
+
     def of_patron(self, patron_id: int, open_only: bool = False) -> list[Loan]:
         query = select(Loan).where(Loan.patron_id == patron_id)
         if open_only:

@@ -1,5 +1,6 @@
 """Command line of the lending core: `bibbla db …`, `bibbla token …`, `bibbla serve`,
-`bibbla circulation …`. Commands only parse arguments and call the adapters or use cases."""
+`bibbla circulation …`, `bibbla patron …` (PINs for the visitors' web). Commands only parse
+arguments and call the adapters or use cases."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from rich.console import Console
 from bibbla.config import get_settings
 from operational.adapters import schema
 from operational.adapters.database import is_sqlite
+from operational.adapters.feed import simulation_run as feed_simulation_run
 from operational.adapters.reference_data import ReferenceDataError
 from operational.bootstrap import engine_for, unit_of_work
 from operational.clock import SystemClock
@@ -27,6 +29,7 @@ DbOption = Annotated[
 db_app = typer.Typer(help="Create and migrate the lending core's database.", no_args_is_help=True)
 token_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
 circulation_app = typer.Typer(help="Circulation housekeeping jobs.", no_args_is_help=True)
+patron_app = typer.Typer(help="Patrons' PINs for the visitors' web.", no_args_is_help=True)
 
 
 def _url(db: str | None) -> str:
@@ -108,13 +111,69 @@ def housekeeping(db: DbOption = None) -> None:
     console.print(f"{expired} holds expired, {lost} transports marked lost")
 
 
+@patron_app.command("set-pin")
+def patron_set_pin(
+    card_number: Annotated[str, typer.Argument(help="The patron's card number.")],
+    pin_stdin: Annotated[
+        bool, typer.Option("--pin-stdin", help="Read the PIN from standard input.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Set a patron's PIN (4-8 digits) for logging in to the visitors' web. The PIN is asked
+    for without echo (or read from standard input); only its Argon2id hash is stored."""
+    import sys
+
+    from operational.adapters.pin_hashing import Argon2PinHasher
+    from operational.service_layer import visitors
+
+    if pin_stdin:
+        pin = sys.stdin.readline().strip()
+    else:
+        pin = typer.prompt("PIN", hide_input=True, confirmation_prompt=True)
+    try:
+        visitors.set_pin(
+            unit_of_work(engine_for(_url(db))), SystemClock(), Argon2PinHasher(), card_number, pin
+        )
+    except errors.DomainError as error:
+        raise _fail(str(error)) from None
+    console.print("PIN set; the patron's open web sessions have ended")
+
+
+@patron_app.command("demo-card")
+def patron_demo_card(db: DbOption = None) -> None:
+    """Pick a simulated patron with loans, give them a new random PIN and print the card
+    number and PIN, to log in to the visitors' web with (simulated data only)."""
+    from operational.adapters.pin_hashing import Argon2PinHasher
+    from operational.domain.visitors import new_pin
+    from operational.service_layer import visitors
+
+    engine = engine_for(_url(db))
+    with unit_of_work(engine, read_only=True) as reading:
+        if feed_simulation_run(reading.session) is None:
+            raise _fail(
+                "this database was not filled by `bibbla simulate`; set a PIN with "
+                "`bibbla patron set-pin CARD` instead"
+            )
+        card = visitors.demo_card(reading)
+    if card is None:
+        raise _fail("no patron has a loan yet; run `bibbla simulate` first")
+    pin = new_pin()
+    visitors.set_pin(unit_of_work(engine), SystemClock(), Argon2PinHasher(), card, pin)
+    settings = get_settings()
+    console.print(
+        "a simulated patron for the visitors' web "
+        f"(`bibbla serve`: http://{settings.api_host}:{settings.api_port}/):"
+    )
+    print(f"card number {card}  PIN {pin}")
+
+
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
     db: DbOption = None,
 ) -> None:
-    """Run the HTTP API (OpenAPI documentation at /docs)."""
+    """Run the HTTP API (OpenAPI documentation at /docs) and the visitors' web (/)."""
     import os
 
     import uvicorn
@@ -128,6 +187,8 @@ def serve(
         raise _fail("the database is not initialised; run `bibbla db init` first")
     if workers > 1 and is_sqlite(url):
         console.print("note: SQLite allows one writer at a time; workers queue for it")
+    address = f"http://{host or settings.api_host}:{port or settings.api_port}"
+    console.print(f"the visitors' web on {address}/ and the API on {address}/docs")
     uvicorn.run(
         "operational.entrypoints.api:create_app",
         factory=True,

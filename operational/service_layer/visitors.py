@@ -385,3 +385,10 @@ def member_libraries(reading: UnitOfWork, clock: Clock) -> list[MemberLibraries]
             branches.sort(key=lambda b: (order.get(b.kind, 3), b.name))
             result.append(MemberLibraries(municipality.name, min(joined, default=None), branches))
         return _detached(reading, sorted(result, key=lambda m: m.name))
+
+
+def demo_card(reading: UnitOfWork) -> str | None:
+    """A card to show the web with: the patron with the most open loans (of those with
+    two or more, the first registered), or None when nobody has a loan."""
+    with reading:
+        return reading.loans.busiest_borrower_card()
