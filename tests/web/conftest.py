@@ -67,18 +67,23 @@ class Library:
 
 TITLES = [
     # name, title, author, media type, audience, language, isbn, year, copies (branch codes)
-    ("huset", "Det röda huset", "Selma Lagerlöf", "book", "adult", "sv", "978-91-00123-45-6",
-     1998, ["NORA", "LIND"]),
+    (
+        "huset",
+        "Det röda huset",
+        "Selma Lagerlöf",
+        "book",
+        "adult",
+        "sv",
+        "978-91-00123-45-6",
+        1998,
+        ["NORA", "LIND"],
+    ),
     ("eden", "Öst om Eden", "John Steinbeck", "book", "adult", "sv", None, 1952, ["LAXA"]),
-    ("osten", "Osten och råttan", "Åsa Öberg", "book", "child", "sv", None, 2019,
-     ["NORA"]),
-    ("huset_film", "Det röda huset", "Per Filmare", "film", "adult", "sv", None, 2021,
-     ["LIND"]),
-    ("huset_en", "The red house", "Mark Haddon", "book", "adult", "en", None, 2012,
-     ["KUM"]),
-    ("kallocain", "Kallocain", "Karin Boye", "book", "adult", "sv", None, 1940,
-     ["NORA", "NORA"]),
-]  # fmt: skip
+    ("osten", "Osten och råttan", "Åsa Öberg", "book", "child", "sv", None, 2019, ["NORA"]),
+    ("huset_film", "Det röda huset", "Per Filmare", "film", "adult", "sv", None, 2021, ["LIND"]),
+    ("huset_en", "The red house", "Mark Haddon", "book", "adult", "en", None, 2012, ["KUM"]),
+    ("kallocain", "Kallocain", "Karin Boye", "book", "adult", "sv", None, 1940, ["NORA", "NORA"]),
+]
 
 
 def build_library(engine: Engine, hasher: Argon2PinHasher, start: datetime) -> Library:
@@ -129,9 +134,12 @@ def build_library(engine: Engine, hasher: Argon2PinHasher, start: datetime) -> L
         library.uow(), clock, bertil, library.items["kallocain2"], "NORA"
     ).id
     library.holds["kallocain_cecilia"] = services.place_hold(
-        library.uow(), clock, library.cards["cecilia"].number, library.titles["kallocain"],
+        library.uow(),
+        clock,
+        library.cards["cecilia"].number,
+        library.titles["kallocain"],
         "LAXA",
-    ).id  # fmt: skip
+    ).id
     return library
 
 

@@ -62,12 +62,13 @@ def test_odd_input_is_words_not_syntax(library):
 
 def test_a_title_word_ranks_above_an_author_word(engine, clock):
     uow = lambda: SqlAlchemyUnitOfWork(engine)  # noqa: E731
-    services.add_title(uow(), clock, "Om Astrid", "Lena Kallocainsson", MediaType.BOOK,
-                       Audience.ADULT)  # fmt: skip
-    services.add_title(uow(), clock, "Astrids sommar", "Per Svensson", MediaType.BOOK,
-                       Audience.ADULT)  # fmt: skip
-    services.add_title(uow(), clock, "Sommar", "Astrid Lindgren", MediaType.BOOK,
-                       Audience.ADULT)  # fmt: skip
+    services.add_title(
+        uow(), clock, "Om Astrid", "Lena Kallocainsson", MediaType.BOOK, Audience.ADULT
+    )
+    services.add_title(
+        uow(), clock, "Astrids sommar", "Per Svensson", MediaType.BOOK, Audience.ADULT
+    )
+    services.add_title(uow(), clock, "Sommar", "Astrid Lindgren", MediaType.BOOK, Audience.ADULT)
     assert found(engine, "sommar")[0] in ("Sommar", "Astrids sommar")
     assert found(engine, "lindgren") == ["Sommar"]
     assert found(engine, "astrid")[-1] == "Sommar"  # only by its author
@@ -104,8 +105,9 @@ def test_facets_count_and_narrow(library):
 def test_pages_of_twenty_in_rank_order(engine, clock):
     uow = lambda: SqlAlchemyUnitOfWork(engine)  # noqa: E731
     for number in range(45):
-        services.add_title(uow(), clock, f"Sagan om draken {number}", "Anon", MediaType.BOOK,
-                           Audience.CHILD)  # fmt: skip
+        services.add_title(
+            uow(), clock, f"Sagan om draken {number}", "Anon", MediaType.BOOK, Audience.CHILD
+        )
     reading = lambda: SqlAlchemyUnitOfWork(engine, read_only=True)  # noqa: E731
     pages = [visitors.search(reading(), SearchQuery("draken", page=n)) for n in (1, 2, 3, 4)]
     assert [p.total for p in pages] == [45] * 4 and pages[0].pages == 3
@@ -116,8 +118,9 @@ def test_pages_of_twenty_in_rank_order(engine, clock):
 
 def test_the_index_changes_in_the_same_transaction_as_the_title(engine, clock):
     uow = lambda: SqlAlchemyUnitOfWork(engine)  # noqa: E731
-    title = services.add_title(uow(), clock, "Fjärilsvägen", "Ulla Ulv", MediaType.BOOK,
-                               Audience.ADULT)  # fmt: skip
+    title = services.add_title(
+        uow(), clock, "Fjärilsvägen", "Ulla Ulv", MediaType.BOOK, Audience.ADULT
+    )
     assert found(engine, "fjärilsvägen") == ["Fjärilsvägen"]
     # a change rolled back leaves the index as it was
     with engine.connect() as c:
@@ -151,8 +154,9 @@ def test_the_index_changes_in_the_same_transaction_as_the_title(engine, clock):
 def test_the_simulators_bulk_writer_keeps_the_index_current(engine):
     clock = SimulatedClock(datetime(2025, 6, 2, 8, tzinfo=UTC))
     batch = BatchUnitOfWork(MemoryState(engine))
-    services.add_title(batch, clock, "Gruvan i Grängesberg", "Berit Bulk", MediaType.BOOK,
-                       Audience.ADULT)  # fmt: skip
+    services.add_title(
+        batch, clock, "Gruvan i Grängesberg", "Berit Bulk", MediaType.BOOK, Audience.ADULT
+    )
     batch.flush()
     assert found(engine, "grängesberg") == ["Gruvan i Grängesberg"]
 
@@ -189,8 +193,9 @@ def test_a_database_made_before_the_index_gets_it_filled_by_the_migration(engine
     from alembic import command
 
     uow = lambda: SqlAlchemyUnitOfWork(engine)  # noqa: E731
-    services.add_title(uow(), clock, "Bergslagens gruvor", "Gustav Gammal", MediaType.BOOK,
-                       Audience.ADULT)  # fmt: skip
+    services.add_title(
+        uow(), clock, "Bergslagens gruvor", "Gustav Gammal", MediaType.BOOK, Audience.ADULT
+    )
     config = schema.alembic_config()
     with engine.begin() as c:
         config.attributes["connection"] = c
