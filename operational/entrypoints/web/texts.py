@@ -107,8 +107,8 @@ def hours(value: float) -> str:
 # ------------------------------------------------------------------------------ refusals
 
 RENEWAL_REFUSALS = {
-    "others_waiting": "andra låntagare har reserverat den, så den kan inte förnyas. "
-    "Lämna tillbaka den senast på förfallodagen.",
+    "others_waiting": "andra låntagare har reserverat den. Lämna tillbaka den senast "
+    "på återlämningsdagen.",
     "renewal_limit": "den har redan förnyats så många gånger som låneregler tillåter.",
     "returned": "den är redan återlämnad.",
 }
