@@ -20,6 +20,7 @@ from tests.conftest import local
 ENDPOINTS = {
     ("GET", "/api/v1/branches"): Permission.READ_BRANCHES,
     ("POST", "/api/v1/patrons"): Permission.REGISTER_PATRONS,
+    ("POST", "/api/v1/patrons/pin"): Permission.REGISTER_PATRONS,
     ("POST", "/api/v1/titles"): Permission.MANAGE_CATALOGUE,
     ("POST", "/api/v1/items"): Permission.ADD_ITEMS,
     ("POST", "/api/v1/loans"): Permission.CIRCULATION,
