@@ -17,6 +17,11 @@ from operational.adapters import tables
 from operational.domain.model import ItemStatus
 
 PAGE_SIZE = 20
+# At most this many matching titles (the most recently added) are ranked and counted for
+# the facets: it bounds the work a broad query costs (see CatalogueSearch).
+WINDOW = 1_000
+# A broad query's matches are counted up to this many ("över 10 000 träffar").
+COUNT_LIMIT = 10_000
 # A word as the index's tokenizer sees it: letters and digits (å, ä, ö included).
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # An ISBN as people write it, with or without hyphens: indexed without them too.
@@ -60,19 +65,36 @@ class Hit:
 @dataclass
 class SearchPage:
     query: SearchQuery
-    total: int
+    total: int  # matching titles, up to COUNT_LIMIT
     hits: list[Hit]
-    # facet name -> [(value, number of matching titles)], most titles first
+    # facet name -> [(value, number of titles)], most titles first
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    available_now: int = 0  # matching titles with a copy on the shelf
+    available_now: int = 0  # titles with a copy on the shelf
+    # False when more than WINDOW titles match: ranking, pages and facet counts then cover
+    # the WINDOW most recently added of them
+    exhaustive: bool = True
+    more: bool = False  # more than COUNT_LIMIT titles match
+
+    @property
+    def ranked(self) -> int:
+        """How many titles the pages go through."""
+        return min(self.total, WINDOW)
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+        return max(1, -(-self.ranked // PAGE_SIZE))
 
 
 class CatalogueSearch:
-    """Full-text search of the catalogue in one read-only session."""
+    """Full-text search of the catalogue in one read-only session.
+
+    The work is bounded whatever the query: the engine walks the matching titles newest
+    first and stops after WINDOW of them, which are ranked by relevance (bm25 on SQLite,
+    ts_rank on PostgreSQL) and counted for the facets. When fewer match (most queries),
+    that is all of them and everything is exact; a broad query ("sjön" in a large
+    catalogue) is counted up to COUNT_LIMIT, and its ranking and facet counts cover the
+    WINDOW most recently added matches, which the page says.
+    """
 
     def __init__(self, session: Session):
         self.session = session
@@ -82,28 +104,203 @@ class CatalogueSearch:
         terms = query.terms()
         if not terms:
             return SearchPage(query, 0, [])
-        matched, parameters = self._matches(terms)
-        filtered, parameters = self._filtered(matched, query, parameters)
-        total = self._scalar(f"WITH m AS ({filtered}) SELECT count(*) FROM m", parameters)
-        page = SearchPage(query, total, [])
-        if total == 0:
+        if self.dialect == "postgresql":
+            # One search is a few small index walks: starting parallel workers for it
+            # costs more than it saves, and under many visitors it only adds waiting.
+            self.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+        match = self._match_expression(terms)
+        if self.dialect == "sqlite":
+            window = self._window(match, query)
+            exhaustive = len(window) <= WINDOW
+            total = len(window) if exhaustive else self._count(match, query)
+        else:
+            window, total = self._window_postgresql(match, query)
+            exhaustive = len(window) <= WINDOW
+        window = window[:WINDOW]
+        page = SearchPage(
+            query, min(total, COUNT_LIMIT), [], exhaustive=exhaustive, more=total > COUNT_LIMIT
+        )
+        if not window:
             return page
+        ranked = sorted(window, key=lambda row: (-row[1], -row[0]))
         offset = (max(query.page, 1) - 1) * PAGE_SIZE
+        on_page = [row[0] for row in ranked[offset : offset + PAGE_SIZE]]
+        ids = [row[0] for row in window]
+        page.hits = self._hits(on_page, self._copies(on_page))
+        page.facets = _facets(window)
+        page.facets["library"] = self._libraries(ids)
+        page.available_now = self._available(ids, query.library)
+        return page
+
+    # -- the parts of the query
+
+    def _match_expression(self, terms: list[str]) -> str:
+        """Every term must match (a word of two letters or more also as a prefix)."""
+        if self.dialect == "sqlite":
+            # Each term quoted, so no word is FTS5 syntax.
+            return " ".join(
+                '"' + term.replace('"', '""') + '"' + ("*" if len(term) > 1 else "")
+                for term in terms
+            )
+        # Terms are letters and digits only (_WORD), so they cannot be tsquery syntax.
+        return " & ".join(term + (":*" if len(term) > 1 else "") for term in terms)
+
+    def _window(self, match: str, query: SearchQuery) -> list:
+        """SQLite: the newest WINDOW + 1 matching titles, as (id, score, media_type,
+        language, audience), score higher for more relevant. FTS5 walks its index newest
+        first and stops there; it computes bm25 only for the rows it returns."""
+        conditions, values = _filters(query)
+        values.update(match=match, limit=WINDOW + 1)
+        where = "".join(f" AND {condition}" for condition in conditions)
+        sql = f"""
+            SELECT s.rowid AS id, -s.rank AS score, t.media_type, t.language, t.audience
+            FROM title_search AS s JOIN title AS t ON t.id = s.rowid
+            WHERE s.title_search MATCH :match {where}
+            ORDER BY s.rowid DESC LIMIT :limit
+        """
+        return self.session.execute(text(sql), values).all()
+
+    def _count(self, match: str, query: SearchQuery) -> int:
+        """SQLite: the matching titles, counted up to COUNT_LIMIT + 1."""
+        conditions, values = _filters(query)
+        values.update(match=match, limit=COUNT_LIMIT + 1)
+        if conditions:
+            where = "".join(f" AND {condition}" for condition in conditions)
+            matches = (
+                "SELECT 1 FROM title_search AS s JOIN title AS t ON t.id = s.rowid "
+                f"WHERE s.title_search MATCH :match {where}"
+            )
+        else:
+            matches = "SELECT 1 FROM title_search WHERE title_search MATCH :match"
+        sql = f"SELECT count(*) FROM ({matches} LIMIT :limit) AS m"
+        return int(self.session.execute(text(sql), values).scalar_one())
+
+    def _window_postgresql(self, match: str, query: SearchQuery) -> tuple[list, int]:
+        """PostgreSQL: the same window, and the matches counted up to COUNT_LIMIT + 1.
+
+        A GIN index returns its matches in no order, and each must be read from the table
+        to be counted or sorted; so the matches are first collected up to COUNT_LIMIT + 1
+        (a bitmap scan). Fewer: they are all there, and the newest WINDOW + 1 are taken.
+        More: a broad query, whose matches are dense, so walking the titles newest first
+        and testing each finds WINDOW + 1 of them soonest. Relevance (ts_rank) is then
+        computed for the window alone."""
+        conditions, values = _filters(query)
+        values.update(match=match, probe=COUNT_LIMIT + 1, limit=WINDOW + 1)
+        join = "JOIN title AS t ON t.id = s.title_id" if conditions else ""
+        where = "".join(f" AND {condition}" for condition in conditions)
+        matches = f"""
+            SELECT s.title_id FROM title_search AS s {join}
+            WHERE s.document @@ to_tsquery('swedish', :match) {where}
+        """
         rows = self.session.execute(
             text(
                 f"""
-                WITH m AS ({filtered})
-                SELECT t.id, t.title, t.author, t.year, t.media_type, t.language,
-                       t.audience, m.score
-                FROM m JOIN title AS t ON t.id = m.id
-                ORDER BY m.score DESC, t.id
-                LIMIT {PAGE_SIZE} OFFSET {int(offset)}
+                WITH m AS MATERIALIZED ({matches} LIMIT :probe)
+                SELECT title_id, count(*) OVER () AS total FROM m
+                ORDER BY title_id DESC LIMIT :limit
                 """
             ),
-            parameters,
+            values,
         ).all()
-        copies = self._copies([row.id for row in rows])
-        page.hits = [
+        total = rows[0].total if rows else 0
+        ids = [row.title_id for row in rows]
+        if total > COUNT_LIMIT:
+            self.session.execute(text("SET LOCAL enable_bitmapscan = off"))
+            ids = list(
+                self.session.execute(
+                    text(
+                        f"""
+                        SELECT s.title_id FROM title_search AS s
+                        JOIN title AS t ON t.id = s.title_id
+                        WHERE s.document @@ to_tsquery('swedish', :match) {where}
+                        ORDER BY s.title_id DESC LIMIT :limit
+                        """
+                    ),
+                    values,
+                ).scalars()
+            )
+            self.session.execute(text("SET LOCAL enable_bitmapscan = on"))
+        if not ids:
+            return [], total
+        window = self.session.execute(
+            text(
+                """
+                SELECT s.title_id AS id, ts_rank(s.document, q.query) AS score,
+                       t.media_type, t.language, t.audience
+                FROM title_search AS s JOIN title AS t ON t.id = s.title_id,
+                     to_tsquery('swedish', :match) AS q(query)
+                WHERE s.title_id = ANY(:ids)
+                ORDER BY s.title_id DESC
+                """
+            ),
+            {"match": match, "ids": ids},
+        ).all()
+        return window, total
+
+    def _ids(self, column: str, ids: list[int]) -> tuple[str, dict]:
+        """`column IN (ids)`: a list of integers written into the statement on SQLite, an
+        array parameter on PostgreSQL."""
+        if self.dialect == "sqlite":
+            return f"{column} IN ({', '.join(str(int(i)) for i in ids)})", {}
+        return f"{column} = ANY(:ids)", {"ids": [int(i) for i in ids]}
+
+    def _libraries(self, title_ids: list[int]) -> list[tuple[str, int]]:
+        """Titles with a copy belonging to each library (counted by the database)."""
+        where, values = self._ids("title_id", title_ids)
+        rows = self.session.execute(
+            text(
+                "SELECT home_branch_code, count(DISTINCT title_id) FROM item "
+                f"WHERE {where} AND status IN {_HELD} GROUP BY home_branch_code"
+            ),
+            values,
+        ).all()
+        return _most_first(dict(rows))
+
+    def _available(self, title_ids: list[int], library: str | None) -> int:
+        """Titles with a copy on the shelf (at the library, when one is chosen)."""
+        where, values = self._ids("title_id", title_ids)
+        if library:
+            where += " AND current_branch_code = :library"
+            values["library"] = library
+        return int(
+            self.session.execute(
+                text(
+                    "SELECT count(DISTINCT title_id) FROM item "
+                    f"WHERE {where} AND status = 'available'"
+                ),
+                values,
+            ).scalar_one()
+        )
+
+    def _copies(self, title_ids: list[int]) -> dict[int, list]:
+        """The copies still in the catalogue of each title: one pass over the item index."""
+        where, values = self._ids("title_id", title_ids)
+        copies: dict[int, list] = {}
+        for row in self.session.execute(
+            text(
+                "SELECT title_id, home_branch_code, current_branch_code, status FROM item "
+                f"WHERE {where} AND status IN {_HELD}"
+            ),
+            values,
+        ):
+            copies.setdefault(row.title_id, []).append(row)
+        return copies
+
+    def _hits(self, title_ids: list[int], copies: dict[int, list]) -> list[Hit]:
+        if not title_ids:
+            return []
+        where, values = self._ids("id", title_ids)
+        rows = {
+            row.id: row
+            for row in self.session.execute(
+                text(
+                    "SELECT id, title, author, year, media_type, language, audience "
+                    f"FROM title WHERE {where}"
+                ),
+                values,
+            )
+        }
+        return [
             Hit(
                 title_id=row.id,
                 title=row.title,
@@ -112,132 +309,54 @@ class CatalogueSearch:
                 media_type=str(row.media_type),
                 language=row.language,
                 audience=str(row.audience),
-                copies=copies.get(row.id, (0, 0))[0],
-                available=copies.get(row.id, (0, 0))[1],
+                copies=len(copies.get(row.id, ())),
+                available=sum(c.status == "available" for c in copies.get(row.id, ())),
             )
-            for row in rows
+            for row in (rows[i] for i in title_ids if i in rows)
         ]
-        page.facets = self._facets(filtered, parameters)
-        page.available_now = self._scalar(
-            f"""
-            WITH m AS ({filtered})
-            SELECT count(*) FROM m WHERE EXISTS (
-                SELECT 1 FROM item AS i
-                WHERE i.title_id = m.id AND i.status = 'available'
-                {"AND i.current_branch_code = :library" if query.library else ""})
-            """,
-            {**parameters, "library": query.library},
+
+
+def _facets(window: list) -> dict[str, list[tuple[str, int]]]:
+    """Titles per media type, language and audience in the window."""
+    counts: dict[str, dict[str, int]] = {"media_type": {}, "language": {}, "audience": {}}
+    for name, column in (("media_type", 2), ("language", 3), ("audience", 4)):
+        values = counts[name]
+        for row in window:
+            value = row[column]
+            values[value] = values.get(value, 0) + 1
+    return {name: _most_first(values) for name, values in counts.items()}
+
+
+def _most_first(values: dict) -> list[tuple[str, int]]:
+    return sorted(
+        ((str(value), count) for value, count in values.items()),
+        key=lambda pair: (-pair[1], pair[0]),
+    )
+
+
+def _filters(query: SearchQuery) -> tuple[list[str], dict]:
+    """SQL conditions on `t` (title) for the facets chosen, and their parameters."""
+    conditions, values = [], {}
+    for column in ("media_type", "language", "audience"):
+        value = getattr(query, column)
+        if value:
+            conditions.append(f"t.{column} = :{column}")
+            values[column] = value
+    if query.library:
+        values["library"] = query.library
+        conditions.append(
+            "EXISTS (SELECT 1 FROM item AS i WHERE i.title_id = t.id "
+            + (
+                "AND i.status = 'available' AND i.current_branch_code = :library)"
+                if query.available_now
+                else f"AND i.status IN {_HELD} AND i.home_branch_code = :library)"
+            )
         )
-        return page
-
-    # -- the parts of the query
-
-    def _matches(self, terms: list[str]) -> tuple[str, dict]:
-        """SQL of (id, score) for every title matching all terms (a word of two letters or
-        more also matches as a prefix), and its parameters."""
-        if self.dialect == "sqlite":
-            # Each term quoted (so no word is FTS5 syntax), words of 2+ letters as prefixes.
-            expression = " ".join(
-                '"' + term.replace('"', '""') + '"' + ("*" if len(term) > 1 else "")
-                for term in terms
-            )
-            return (
-                "SELECT rowid AS id, -rank AS score FROM title_search "
-                "WHERE title_search MATCH :match",
-                {"match": expression},
-            )
-        # Terms are letters and digits only (_WORD), so they cannot be tsquery syntax.
-        expression = " & ".join(term + (":*" if len(term) > 1 else "") for term in terms)
-        return (
-            "SELECT s.title_id AS id, ts_rank(s.document, q.query) AS score "
-            "FROM title_search AS s, to_tsquery('swedish', :match) AS q(query) "
-            "WHERE s.document @@ q.query",
-            {"match": expression},
+    elif query.available_now:
+        conditions.append(
+            "EXISTS (SELECT 1 FROM item AS i WHERE i.title_id = t.id AND i.status = 'available')"
         )
-
-    def _filtered(self, matched: str, query: SearchQuery, parameters: dict) -> tuple[str, dict]:
-        conditions, values = [], dict(parameters)
-        for column in ("media_type", "language", "audience"):
-            value = getattr(query, column)
-            if value:
-                conditions.append(f"t.{column} = :{column}")
-                values[column] = value
-        if query.library:
-            values["library"] = query.library
-            conditions.append(
-                "EXISTS (SELECT 1 FROM item AS i WHERE i.title_id = t.id "
-                + (
-                    "AND i.status = 'available' AND i.current_branch_code = :library)"
-                    if query.available_now
-                    else f"AND i.status IN {_HELD} AND i.home_branch_code = :library)"
-                )
-            )
-        if query.available_now and not query.library:
-            conditions.append(
-                "EXISTS (SELECT 1 FROM item AS i WHERE i.title_id = t.id "
-                "AND i.status = 'available')"
-            )
-        if not conditions:
-            return matched, values
-        return (
-            f"SELECT mm.id, mm.score FROM ({matched}) AS mm JOIN title AS t ON t.id = mm.id "
-            f"WHERE {' AND '.join(conditions)}",
-            values,
-        )
-
-    def _facets(self, filtered: str, parameters: dict) -> dict[str, list[tuple[str, int]]]:
-        counts: dict[str, dict[str, int]] = {"media_type": {}, "language": {}, "audience": {}}
-        for row in self.session.execute(
-            text(
-                f"""
-                WITH m AS ({filtered})
-                SELECT t.media_type, t.language, t.audience, count(*) AS titles
-                FROM m JOIN title AS t ON t.id = m.id
-                GROUP BY t.media_type, t.language, t.audience
-                """
-            ),
-            parameters,
-        ):
-            for name in counts:
-                value = str(getattr(row, name))
-                counts[name][value] = counts[name].get(value, 0) + row.titles
-        libraries = self.session.execute(
-            text(
-                f"""
-                WITH m AS ({filtered})
-                SELECT i.home_branch_code AS library, count(DISTINCT i.title_id) AS titles
-                FROM m JOIN item AS i ON i.title_id = m.id
-                WHERE i.status IN {_HELD}
-                GROUP BY i.home_branch_code
-                """
-            ),
-            parameters,
-        ).all()
-        counts["library"] = {row.library: row.titles for row in libraries}
-        return {
-            name: sorted(values.items(), key=lambda pair: (-pair[1], pair[0]))
-            for name, values in counts.items()
-        }
-
-    def _copies(self, title_ids: list[int]) -> dict[int, tuple[int, int]]:
-        """(copies, copies on the shelf) of each title."""
-        if not title_ids:
-            return {}
-        ids = ", ".join(str(int(i)) for i in title_ids)
-        rows = self.session.execute(
-            text(
-                f"""
-                SELECT title_id, count(*) AS copies,
-                       sum(CASE WHEN status = 'available' THEN 1 ELSE 0 END) AS available
-                FROM item WHERE title_id IN ({ids}) AND status IN {_HELD}
-                GROUP BY title_id
-                """
-            )
-        ).all()
-        return {row.title_id: (row.copies, int(row.available or 0)) for row in rows}
-
-    def _scalar(self, sql: str, parameters: dict) -> int:
-        return int(self.session.execute(text(sql), parameters).scalar_one() or 0)
+    return conditions, values
 
 
 # ------------------------------------------------------------------------- a title's copies

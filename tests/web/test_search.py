@@ -214,3 +214,38 @@ def test_search_results_say_how_many_copies_are_on_the_shelf(library, words):
         assert by_title[("Det röda huset", "book")] == (2, 1)
     else:
         assert by_title[("Kallocain", "book")] == (2, 0)
+
+
+def test_a_broad_query_ranks_and_counts_facets_in_a_window_of_the_newest(
+    engine, clock, monkeypatch
+):
+    """The work of a query is bounded: past WINDOW matches, ranking and facet counts cover
+    the WINDOW newest; past COUNT_LIMIT the total says "more than"."""
+    from operational.adapters import catalogue
+
+    monkeypatch.setattr(catalogue, "WINDOW", 6)
+    monkeypatch.setattr(catalogue, "COUNT_LIMIT", 10)
+    uow = lambda: SqlAlchemyUnitOfWork(engine)  # noqa: E731
+    ids = []
+    for number in range(14):
+        media = MediaType.FILM if number % 2 else MediaType.BOOK
+        ids.append(
+            services.add_title(uow(), clock, f"Skogen {number}", "Anon", media, Audience.ADULT).id
+        )
+    services.add_title(uow(), clock, "Skogen skogen skogen", "Anon", MediaType.BOOK,
+                       Audience.ADULT)  # fmt: skip
+    read = lambda query: visitors.search(  # noqa: E731
+        SqlAlchemyUnitOfWork(engine, read_only=True), query
+    )
+    broad = read(SearchQuery("skogen"))
+    assert not broad.exhaustive and broad.more and broad.total == 10
+    assert sum(count for _value, count in broad.facets["media_type"]) == 6  # the window
+    assert broad.pages == 1
+    newest = {hit.title_id for hit in broad.hits}
+    assert newest == {*ids[-5:], ids[-1] + 1}
+    assert broad.hits[0].title == "Skogen skogen skogen"  # most relevant of the window
+    films = read(SearchQuery("skogen", media_type="film"))
+    assert films.total == 7 and not films.more and not films.exhaustive
+    assert {hit.media_type for hit in films.hits} == {"film"}
+    exact = read(SearchQuery("skogen 3"))
+    assert exact.exhaustive and exact.total == 1

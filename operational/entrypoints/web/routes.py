@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlencode
@@ -45,6 +46,7 @@ HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 MAX_QUERY = 200
 MAX_PAGE = 500
+BRANCHES_FOR = 60.0  # seconds the branch list is kept
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _CARD = re.compile(r"^[A-Za-z0-9-]{4,40}$")
 
@@ -74,6 +76,17 @@ def create_web_router(
 
     def uow() -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(engine)
+
+    branch_list = {"read_at": -1e9, "branches": {}}
+
+    def branches() -> dict:
+        """The lending branches by code, read at most once a minute (reference data, which
+        changes with a new `bibbla db init`, not between two searches)."""
+        now = time.monotonic()
+        if now - branch_list["read_at"] > BRANCHES_FOR:
+            branch_list["branches"] = {b.code: b for b in visitors.lending_branches(reading())}
+            branch_list["read_at"] = now
+        return branch_list["branches"]
 
     def reading() -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(engine, read_only=True)
@@ -155,8 +168,8 @@ def create_web_router(
             available_now=params.get("ledigt") == "1",
             page=_page(params.get("sida")),
         )
-        branches = {b.code: b for b in visitors.lending_branches(reading())}
-        if query.library not in branches:
+        known = branches()
+        if query.library not in known:
             query = _replace(query, library=None)
         result = visitors.search(reading(), query) if text else None
         return render(
@@ -165,7 +178,7 @@ def create_web_router(
             current_visitor(request),
             query=query,
             result=result,
-            branches=branches,
+            branches=known,
             link=lambda **changes: _search_link(query, **changes),
         )
 
