@@ -4,8 +4,8 @@
                                    [--no-postgres]
 
 `make bench` runs it at the smallest sizes that still say something, in at most 15 minutes
-on two cores: the lending API, the simulator, extraction, the nightly run and the DuckDB
-warehouse scaling, three runs each. `make bench-full` (`--full`) runs them at the large
+on two cores: the lending API, catalogue search, the simulator, extraction, the nightly run
+and the DuckDB warehouse scaling, three runs each. `make bench-full` (`--full`) runs them at the large
 volumes (1, 4 and 16 times the consortium's yearly volume, three full-scale years for the
 nightly run; several hours), adds PostgreSQL and Spark to the warehouse scaling, `make
 demo` step by step (`end_to_end`), and checks the simulator's calibration at full scale
@@ -32,6 +32,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # name -> (arguments for `make bench`, arguments for `make bench-full`); None: not run
 SUITE: dict[str, tuple[list[str] | None, list[str]]] = {
     "lending_api": (["--seconds", "4", "--runs", "3"], ["--seconds", "10", "--runs", "5"]),
+    # catalogue search through the visitors' web on 500 000 titles, against a LIKE scan
+    "search": (
+        ["--titles", "500000", "--seconds", "6", "--runs", "3"],
+        ["--titles", "500000", "--seconds", "10", "--runs", "5"],
+    ),
     "simulator": (
         ["--scale", "0.1", "--days", "7", "--runs", "3"],
         ["--scale", "1.0", "--days", "28", "--runs", "3"],
@@ -78,7 +83,7 @@ SUITE: dict[str, tuple[list[str] | None, list[str]]] = {
     ),
 }
 POSTGRES_FLAG = {"lending_api": "--no-postgres", "simulator": "--no-postgres",
-                 "extraction": "--no-postgres"}  # fmt: skip
+                 "extraction": "--no-postgres", "search": "--no-postgres"}  # fmt: skip
 
 
 def _headline(name: str, result: dict) -> list[Measurement]:

@@ -19,7 +19,7 @@ from operational.domain.model import ItemStatus
 PAGE_SIZE = 20
 # At most this many matching titles (the most recently added) are ranked and counted for
 # the facets: it bounds the work a broad query costs (see CatalogueSearch).
-WINDOW = 1_000
+WINDOW = 300
 # A broad query's matches are counted up to this many ("över 10 000 träffar").
 COUNT_LIMIT = 10_000
 # A word as the index's tokenizer sees it: letters and digits (å, ä, ö included).
