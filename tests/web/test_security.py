@@ -296,3 +296,53 @@ def test_staff_set_a_pin_with_the_command_line(library, hasher, database_url):
         cli, ["patron", "set-pin", card, "--pin-stdin", "--db", database_url], input="1111\n"
     )
     assert weak.exit_code == 1 and "one digit repeated" in weak.output
+
+
+def test_what_a_visitor_types_is_shown_as_text_never_as_markup(library, app):
+    page = Browser(app).get("/sok", params={"q": '<script>alert("x")</script> huset'})
+    assert page.status_code == 200
+    assert "<script>" not in page.text
+    assert "&lt;script&gt;" in page.text
+
+
+def test_nothing_changes_on_a_get(library, app):
+    browser = Browser(app)
+    browser.log_in(library.cards["anna"].number, library.cards["anna"].pin)
+    before = library.event_count()
+    for path in (
+        "/logga-ut",
+        f"/mina-sidor/lan/{library.loans['huset']}/fornya",
+        f"/titel/{library.titles['eden']}/reservera",
+    ):
+        assert browser.get(path).status_code in (404, 405)
+    assert library.event_count() == before
+    assert browser.get("/mina-sidor").url.path == "/mina-sidor"  # still signed in
+
+
+def test_the_demo_card_is_a_busy_simulated_borrower_with_a_fresh_pin(library, hasher, database_url):
+    from bibbla.cli import app as cli
+    from operational.service_layer import visitors
+
+    reading = lambda: library.uow().__class__(library.engine, read_only=True)  # noqa: E731
+    assert visitors.demo_card(reading()) == library.cards["anna"].number  # two loans
+    refused = CliRunner().invoke(cli, ["patron", "demo-card", "--db", database_url])
+    assert refused.exit_code == 1 and "not filled by `bibbla simulate`" in refused.output
+    with library.engine.begin() as c:
+        c.execute(
+            tables.simulation_run.insert().values(
+                seed=1,
+                scale=0.01,
+                start_date=library.clock.now().date(),
+                end_date=library.clock.now().date(),
+                scenario="baseline",
+                parameters={},
+                created_at=library.clock.now(),
+                updated_at=library.clock.now(),
+            )
+        )
+    result = CliRunner().invoke(cli, ["patron", "demo-card", "--db", database_url])
+    assert result.exit_code == 0, result.output
+    line = result.output.strip().splitlines()[-1]
+    card, pin = re.fullmatch(r"card number (\S+)  PIN (\d{4})", line).groups()
+    assert card == library.cards["anna"].number
+    assert Browser(make_app(library, hasher)).log_in(card, pin).url.path == "/mina-sidor"
