@@ -173,12 +173,10 @@ class Site:
 
 
 def build_site(root: Path, world: World, log: Callable[[str], None] = print) -> Site:
-    from bibbla.reports import REPORTS_DIR, build_reports, install, install_needed
+    from bibbla.reports import REPORTS_DIR, build_reports, ensure_installed
     from tests.reports import harness
 
-    with FileLock(REPORTS_DIR.parent / ".cache" / "reports-install.lock"):
-        if install_needed(REPORTS_DIR):
-            install(REPORTS_DIR, log=log)
+    ensure_installed(REPORTS_DIR, log=log)
     project = harness.prepare_project(root)
     build_dir = build_reports(project_dir=project, warehouse=world.settings.warehouse_path, log=log)
     return Site(build_dir)
@@ -241,6 +239,14 @@ def shared_site(root: Path) -> Site:
     )
 
 
+def _report_errors(step: Callable[[Path], None], root: Path) -> None:
+    # a failed compile is not fatal: the site build compiles (and reports the error) itself
+    try:
+        step(root)
+    except Exception as error:
+        print(f"compiling the bundles ahead failed: {error}", flush=True)
+
+
 def node_available() -> bool:
     from bibbla.reports import ReportsBuildError, node_version
 
@@ -251,15 +257,36 @@ def node_available() -> bool:
     return True
 
 
+def compile_site_bundles(root: Path, log: Callable[[str], None] = print) -> None:
+    """The report site's bundles, compiled into the reports' cache while the world is being
+    built (they do not depend on the data); the site build then only prerenders."""
+    from bibbla.reports import REPORTS_DIR, compile_bundles, ensure_installed
+    from tests.reports import harness
+
+    ensure_installed(REPORTS_DIR, log=log)
+    folder = root / f"compile-{os.getpid()}"
+    compile_bundles(harness.prepare_project(folder), log=log)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    # The builder `make test` starts: the world, then (with Node) the site. Failures are
-    # recorded for the tests that ask; the builder itself only says what it did.
+    # The builder `make test` starts: the world and, beside it, the site's bundles; then the
+    # site. Failures are recorded for the tests that ask; the builder only says what it did.
+    import threading
+
     target = Path(sys.argv[1])
     started = time.monotonic()
+    with_site = node_available() and shutil.which("npm") is not None
+    compiling = threading.Thread(
+        target=lambda: _report_errors(compile_site_bundles, target), name="bundles"
+    )
+    if with_site:
+        compiling.start()
     try:
         shared_world(target)
         print(f"world built in {time.monotonic() - started:.0f} s", flush=True)
-        if node_available() and shutil.which("npm"):
+        if with_site:
+            compiling.join()
             shared_site(target)
             print(f"site built after {time.monotonic() - started:.0f} s", flush=True)
     except WorldError as error:
