@@ -48,8 +48,16 @@ DEMO_END ?= 2026-10-31
 demo: install
 	@echo "==> creating a new lending-core database with the reference data"
 	$(BIN)/bibbla db init --reset
-	@echo "==> simulating $(DEMO_START) to $(DEMO_END) at scale $(DEMO_SCALE) (simulated data)"
-	$(BIN)/bibbla simulate --start $(DEMO_START) --end $(DEMO_END) --scale $(DEMO_SCALE) --seed 42
+	@# The report site's Node packages and compiled bundles need no data: they are prepared
+	@# on the second core while the simulator (one core) runs; the pipeline's report step
+	@# then only prerenders the pages. Its output goes to data/reports-prepare.log.
+	@echo "==> simulating $(DEMO_START) to $(DEMO_END) at scale $(DEMO_SCALE) (simulated data);"
+	@echo "    meanwhile preparing the report site (data/reports-prepare.log)"
+	@mkdir -p data
+	@$(BIN)/bibbla reports prepare > data/reports-prepare.log 2>&1 & prepare=$$!; \
+	  $(BIN)/bibbla simulate --start $(DEMO_START) --end $(DEMO_END) --scale $(DEMO_SCALE) --seed 42 \
+	    || { kill $$prepare 2>/dev/null; exit 1; }; \
+	  wait $$prepare || echo "note: preparing the report site failed (data/reports-prepare.log); the pipeline's report step will say why"
 	@echo "==> running the pipeline: ingestion, checks, dbt warehouse, docs, reports"
 	BIBBLA_ENV=$${BIBBLA_ENV:-demo} $(BIN)/bibbla pipeline run $(PIPELINE_FLAGS)
 	@echo "==> a demo card for the visitors' web: a simulated patron with loans, given a new PIN"

@@ -124,6 +124,33 @@ class Needles:
     def __bool__(self) -> bool:
         return bool(self.kind_of)
 
+    def in_bytes(self, data: bytes) -> Iterator[tuple[str, str]]:
+        """Every needle whose UTF-8 bytes occur anywhere in `data` (a file that is not text:
+        fonts, images, WebAssembly): one Aho-Corasick pass over the data for all needles at
+        once, not one search per needle (56 000 searches of a 10 MB file took minutes)."""
+        automaton = self._byte_automaton()
+        if automaton is None:
+            return
+        found: set[str] = set()
+        # latin-1 maps each byte to one character, so matching characters is matching bytes
+        for _end, needle in automaton.iter(data.decode("latin-1")):
+            if needle not in found:
+                found.add(needle)
+                yield self.kind_of[needle], needle
+
+    def _byte_automaton(self):
+        if not hasattr(self, "_automaton"):
+            import ahocorasick
+
+            automaton = None
+            if self.kind_of:
+                automaton = ahocorasick.Automaton()
+                for needle in self.kind_of:
+                    automaton.add_word(needle.encode("utf-8").decode("latin-1"), needle)
+                automaton.make_automaton()
+            self._automaton = automaton
+        return self._automaton
+
     def in_text(self, text: str) -> Iterator[tuple[str, str]]:
         if text in self.kind_of:
             yield self.kind_of[text], text
@@ -279,9 +306,7 @@ def scan(paths: Iterable[Path], needles: Needles, check_columns: bool = True) ->
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             findings.update(
-                Finding(path, needles.kind_of[v], v, "bytes")
-                for v in needles.kind_of
-                if v.encode() in data
+                Finding(path, kind, found, "bytes") for kind, found in needles.in_bytes(data)
             )
             continue
         findings.update(Finding(path, kind, found, "text") for kind, found in needles.in_text(text))

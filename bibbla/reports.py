@@ -18,6 +18,13 @@ both caches live in `reports/node_modules/.cache/bibbla-reports` (which `npm ci`
   data (two different warehouses gave the same bundles), so only the prerendering runs, and
   it runs the page queries on the new data.
 `build_reports(..., reuse=False)` or `bibbla reports build --full` rebuilds both.
+
+Since the bundles do not depend on the data, `compile_bundles` (`bibbla reports prepare`)
+installs the packages and compiles them before there is a warehouse: `make demo` does it
+while the simulator runs, and the site build then only prerenders. (Compiled with and
+without data, the bundles differ only in SvelteKit's build timestamp and the file names
+derived from it.) Compilations take a file lock, so a build that needs the bundles a
+`prepare` is compiling waits for them instead of compiling them a second time.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from filelock import FileLock
 
 from bibbla.config import PROJECT_ROOT, Settings, get_settings
 from bibbla.processes import run_streaming
@@ -225,6 +233,68 @@ def install(project_dir: Path = REPORTS_DIR, *, log: Log = _log_to_stderr) -> No
     (project_dir / "node_modules" / INSTALL_STAMP).write_text(_lock_hash(project_dir) + "\n")
 
 
+# A larger young generation: the bundler allocates a lot of short-lived objects, and this
+# cut its CPU time by about 6% (same peak memory). Evidence adds its own heap limit.
+_VITE_BUILD = 'NODE_OPTIONS="$NODE_OPTIONS --max-semi-space-size=64" npx vite build'
+_COMPILE_LOCK = "compile.lock"
+_INSTALL_LOCK = ".install.lock"  # beside node_modules, which `npm ci` deletes
+
+
+def _compiling(project_dir: Path) -> FileLock:
+    """Held while bundles are compiled into the cache (shared by the copies of the project
+    that share its node_modules)."""
+    lock = project_dir / CACHE_DIR / _COMPILE_LOCK
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(lock)
+
+
+def _store_bundles(project_dir: Path, key: str) -> None:
+    output = project_dir / _KIT_OUTPUT
+    _store(
+        project_dir,
+        "bundles",
+        key,
+        {
+            "server": output / "server",
+            "client/_app": output / "client" / "_app",
+            "client/.vite": output / "client" / ".vite",
+        },
+    )
+
+
+def compile_bundles(project_dir: Path = REPORTS_DIR, *, log: Log = _log_to_stderr) -> str:
+    """Install the packages when needed and compile the site's bundles into the cache, with
+    no warehouse (they do not depend on the data); returns their key. Nothing is compiled
+    when the cache already has them."""
+    node_version()
+    ensure_installed(project_dir, log=log)
+    env = _environment(project_dir, None)
+    key = bundle_key(project_dir, env)
+    with _compiling(project_dir):
+        if _cached(project_dir, "bundles", key) is not None:
+            log(f"reports: the compiled bundles are ready ({key[:12]})")
+            return key
+        for stale in ("build", _TEMPLATE / "build", _DATA_DIR, _KIT_OUTPUT):
+            shutil.rmtree(project_dir / stale, ignore_errors=True)
+        log("reports: compiling the site's bundles (no data needed)")
+        env = {**env, "BIBBLA_BUNDLES_ONLY": "1", "BIBBLA_VITE_BUILD_COMMAND": _VITE_BUILD}
+        _run(["npm", "run", "build:strict"], project_dir, env, log, "npm run build")
+        _store_bundles(project_dir, key)
+        # what the compile wrote is not a site: nothing must be served from it
+        shutil.rmtree(project_dir / "build", ignore_errors=True)
+    log(f"reports: bundles compiled ({key[:12]})")
+    return key
+
+
+def ensure_installed(project_dir: Path = REPORTS_DIR, *, log: Log = _log_to_stderr) -> None:
+    """`npm ci` when node_modules is missing or stale, once: a process that finds another
+    installing waits for it (npm ci empties node_modules first, so two must never overlap)."""
+    with FileLock(project_dir / _INSTALL_LOCK):
+        if install_needed(project_dir):
+            log("reports: node_modules is missing or stale; installing with npm ci")
+            install(project_dir, log=log)
+
+
 def build_reports(
     settings: Settings | None = None,
     *,
@@ -250,9 +320,7 @@ def build_reports(
             "or point BIBBLA_WAREHOUSE at a DuckDB file"
         )
     node_version()
-    if install_needed(project_dir):
-        log("reports: node_modules is missing or stale; installing with npm ci")
-        install(project_dir, log=log)
+    ensure_installed(project_dir, log=log)
 
     # Start clean: a file left from an earlier build (e.g. the result of a query since
     # deleted) must not be published.
@@ -273,34 +341,22 @@ def build_reports(
     # Compile the bundles (unless those of an earlier build fit), then prerender in a process
     # of its own (scripts/prerender.mjs): the bundler's memory is freed before the queries run.
     key = bundle_key(project_dir, env)
-    cached = _cached(project_dir, "bundles", key) if reuse else None
     prerender = f"node {shlex.quote(str(project_dir / _PRERENDER_SCRIPT))}"
-    if cached is not None:
-        log(
-            "reports: pages, components and packages unchanged: reusing the compiled bundles "
-            f"({key[:12]}), prerendering only"
-        )
-        command = f"{prerender} {shlex.quote(str(cached))}"
-    else:
-        # A larger young generation: the bundler allocates a lot of short-lived objects, and
-        # this cut its CPU time by about 6% (same peak memory). Evidence adds its own heap limit.
-        vite_options = '"$NODE_OPTIONS --max-semi-space-size=64"'
-        command = f"NODE_OPTIONS={vite_options} npx vite build && {prerender}"
-        env = {**env, "BIBBLA_BUNDLES_ONLY": "1"}
-    env = {**env, "BIBBLA_VITE_BUILD_COMMAND": command}
-    _run(["npm", "run", "build:strict"], project_dir, env, log, "npm run build")
-    if cached is None:
-        output = project_dir / _KIT_OUTPUT
-        _store(
-            project_dir,
-            "bundles",
-            key,
-            {
-                "server": output / "server",
-                "client/_app": output / "client" / "_app",
-                "client/.vite": output / "client" / ".vite",
-            },
-        )
+    with _compiling(project_dir):
+        cached = _cached(project_dir, "bundles", key) if reuse else None
+        if cached is not None:
+            log(
+                "reports: pages, components and packages unchanged: reusing the compiled "
+                f"bundles ({key[:12]}), prerendering only"
+            )
+            command = f"{prerender} {shlex.quote(str(cached))}"
+        else:
+            command = f"{_VITE_BUILD} && {prerender}"
+            env = {**env, "BIBBLA_BUNDLES_ONLY": "1"}
+        env = {**env, "BIBBLA_VITE_BUILD_COMMAND": command}
+        _run(["npm", "run", "build:strict"], project_dir, env, log, "npm run build")
+        if cached is None:
+            _store_bundles(project_dir, key)
     build_dir = project_dir / "build"
     if not (build_dir / "index.html").is_file():
         raise ReportsBuildError(f"the build finished but {build_dir}/index.html is missing")
@@ -350,6 +406,17 @@ def install_command() -> None:
     """Install the reports' Node packages (npm ci from reports/package-lock.json)."""
     try:
         install()
+    except ReportsBuildError as error:
+        raise _fail(error) from None
+
+
+@app.command("prepare")
+def prepare_command() -> None:
+    """Install the Node packages and compile the site's bundles, which need no data: a
+    later `bibbla reports build` then only prerenders the pages (make demo runs this while
+    the simulator runs)."""
+    try:
+        compile_bundles()
     except ReportsBuildError as error:
         raise _fail(error) from None
 

@@ -87,7 +87,7 @@ CIRCULATION_EVENT = Table(
         _DATABASE_ID,
         _c("id", INTEGER, "event id: gap-free and commit-ordered within one database"),
         _c("occurred_at", TIMESTAMP, "when it happened (UTC, from the lending core's clock)"),
-        _c("type", TEXT, "event type, e.g. checkout, checkin, hold_placed (domain.md)"),
+        _c("type", TEXT, "event type, e.g. checkout, checkin, hold_placed (docs/domain.md)"),
         _c("branch_code", TEXT, "branch where it happened"),
         _c("item_id", INTEGER, "item concerned"),
         _c("title_id", INTEGER, "title concerned"),
@@ -395,7 +395,7 @@ GOAL_TARGET = Table(
     (
         _c("target_code", TEXT, "target identifier"),
         _c("description", TEXT, "what the target says"),
-        _c("metric", TEXT, "metric the target is read from (metrics.md)"),
+        _c("metric", TEXT, "metric the target is read from (docs/metrics.md)"),
         _c("comparison", TEXT, "how the metric meets the target: >=, <=, <, >, ="),
         _c("target_value", NUMBER, "target value of the metric"),
         _c("target_date", DATE, "date by which the target should be met"),

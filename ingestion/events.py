@@ -59,7 +59,7 @@ REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
 }
 DUE_TYPES = ("checkout", "renew")
 BRANCH_COLUMNS = ("branch_code", "from_branch_code", "to_branch_code")
-# Keys that would be personal data in `details` (domain.md says none is ever written there).
+# Keys that would be personal data in `details` (docs/domain.md says none is ever written there).
 PERSONAL_DETAIL_KEYS = ("name", "email", "phone", "card_number", "birth_date", "address")
 _PERSONAL_DETAIL = r'"(' + "|".join(PERSONAL_DETAIL_KEYS) + r')"\s*:'
 

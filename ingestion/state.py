@@ -2,7 +2,7 @@
 
 Kept beside the data it describes (`landing/_state/ingestion.json`), so that a landing
 folder moved or copied elsewhere carries its own watermark. The watermark is kept per
-database identity (domain.md): a lending-core database rebuilt by `bibbla db init` has a
+database identity (docs/domain.md): a lending-core database rebuilt by `bibbla db init` has a
 new identity and its ids start again, so a watermark is only ever compared with the
 database it was taken from.
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -103,34 +106,52 @@ def clock() -> SimulatedClock:
 
 
 # ---------------------------------------------------------------- parallel runs (xdist)
-# `make test` runs the suite on several pytest-xdist workers. Session fixtures are built
-# once per worker, so the tests that share an expensive one (a simulated, landed and built
-# warehouse; the report site; a pipeline run) are one work unit, run by one worker; every
-# other test module is a unit of its own. The longest units go first (measured with
-# `--durations`), so that no long unit starts last and runs alone.
-SHARED_FIXTURE_DIRECTORIES = ("tests/reports", "tests/orchestration", "tests/warehouse")
+# `make test` runs the suite on several pytest-xdist workers, one test module per work unit
+# (a module's fixtures are built once on the worker that runs it). The warehouse,
+# orchestration and report tests all read one shared world (tests/world.py), built once per
+# run: as soon as the workers have collected, the controller starts a builder process for
+# it (and for the report site), and the workers run the tests that do not need it
+# meanwhile. The builder keeps its normal priority and the workers run at a lower one, so
+# the world, which the longest tests wait for, is never starved of a core.
+WORLD_DIRECTORIES = ("tests/reports/", "tests/orchestration/", "tests/warehouse/")
+# Long units first (measured with `--durations`), so that no long unit starts last and
+# runs alone; the world's units follow them, by when the world is likely to be ready.
 LONGEST_FIRST = (
-    "tests/reports",
-    "tests/orchestration",
     "tests/reliability/test_retention.py",
-    "tests/warehouse",
+    "tests/operational/integration/test_simulation_calibration.py",
+    "tests/operational/integration/test_simulation.py",
     "tests/ingestion/test_retention.py",
     "tests/reliability/test_crash_safety.py",
     "tests/reliability/test_database_faults.py",
     "tests/operational/e2e/test_api_fuzz.py",
-    "tests/operational/integration/test_simulation.py",
-    "tests/operational/integration/test_simulation_calibration.py",
     "tests/operational/integration/test_simulation_vans.py",
+    "tests/reports/test_build.py",
+    "tests/warehouse/test_warehouse.py",
+    "tests/orchestration/test_checks.py",
+    "tests/orchestration/test_pipeline.py",
+    "tests/orchestration/test_definitions.py",
+    "tests/reports/test_site.py",
+    "tests/reports/test_privacy.py",
+    "tests/reports/test_build_cache.py",
 )
+WORKER_NICENESS = 5
+# A test that needs the world may wait for it (and for the site) before it starts.
+WORLD_TEST_TIMEOUT = 1800
+_builder: subprocess.Popen | None = None
 
 
 def work_unit_of(nodeid: str) -> str:
-    """The unit a test runs in: its shared-fixture directory, else its module."""
-    module = nodeid.split("::", 1)[0]
-    for directory in SHARED_FIXTURE_DIRECTORIES:
-        if module.startswith(directory + "/"):
-            return directory
-    return module
+    """The unit a test runs in: its module."""
+    return nodeid.split("::", 1)[0]
+
+
+def needs_world(nodeid: str) -> bool:
+    return nodeid.startswith(WORLD_DIRECTORIES)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker
+        os.nice(WORKER_NICENESS)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -139,6 +160,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return LONGEST_FIRST.index(unit) if unit in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: within a unit, the order the tests were written in
+    for item in items:
+        if needs_world(item.nodeid) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(WORLD_TEST_TIMEOUT))
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
@@ -147,8 +171,31 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     reads.) The units go out in collection order (`--no-loadscope-reorder`)."""
     from xdist.scheduler import LoadScopeScheduling
 
-    class SharedFixtureScheduling(LoadScopeScheduling):
+    class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return work_unit_of(nodeid)
 
-    return SharedFixtureScheduling(config, log)
+    return ModuleScheduling(config, log)
+
+
+def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
+    """In the controller, once a worker has collected: start the world's builder if any
+    collected test needs the world (once per run)."""
+    global _builder
+    if _builder is not None or not any(needs_world(nodeid) for nodeid in ids):
+        return
+    root = node.config._tmp_path_factory.getbasetemp()  # the workers' folders are inside
+    log = (root / "world-builder.log").open("w")
+    _builder = subprocess.Popen(
+        [sys.executable, "-m", "tests.world", str(root)],
+        cwd=PROJECT_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # stopped as a group at the end of the run
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _builder is not None and _builder.poll() is None:
+        os.killpg(_builder.pid, signal.SIGTERM)
+        _builder.wait(timeout=30)

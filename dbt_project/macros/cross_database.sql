@@ -21,7 +21,7 @@
 {%- endmacro %}
 
 {#- Continuous percentile (linear interpolation), an aggregate: both engines accept the
-    ordered-set form (stack-notes.md). -#}
+    ordered-set form (docs/stack-notes.md). -#}
 {% macro percentile(expression, fraction) -%}
     percentile_cont({{ fraction }}) within group (order by {{ expression }})
 {%- endmacro %}

@@ -1,4 +1,4 @@
-{#- Population-weighted inequality across municipalities (metrics.md): for each group of
+{#- Population-weighted inequality across municipalities (docs/metrics.md): for each group of
     `keys`, with weights p_i and values x_i from `relation` (columns weight, metric_value,
     cohort), P = Σ p_i and μ = Σ p_i x_i / P:
       CV   = sqrt(Σ p_i (x_i − μ)² / P) / μ

@@ -1,4 +1,4 @@
-{#- Disclosure control (metrics.md "Small numbers"). A published cell that rests on 1 to
+{#- Disclosure control (docs/metrics.md "Small numbers"). A published cell that rests on 1 to
     threshold-1 people is replaced by null: a rate when the distinct people behind it are
     that few (its group's *_suppressed flag is set), a count also when it is itself 1-4
     (loans or holds of at most 4 people); has_suppressed_cells marks every row with a null
@@ -57,7 +57,7 @@
     m.accessible_stock,
     m.transports,
     m.open_hours_per_week,
-    -- the metrics of metrics.md
+    -- the metrics of docs/metrics.md
     {{ unless_suppressed('m.loans_per_capita', 'f.borrowers_suppressed') }} as loans_per_capita,
     {{ unless_suppressed('m.renewals_per_capita', 'f.renewals_suppressed') }}
         as renewals_per_capita,

@@ -1,6 +1,6 @@
 """Writing and reading the circulation event feed.
 
-Feed order (domain.md): a watermark reader asks for "all events after id N", which is only
+Feed order (docs/domain.md): a watermark reader asks for "all events after id N", which is only
 safe if no id becomes visible after a higher one. Ids therefore come from one counter row
 that the writing transaction updates (and so locks) just before it commits: a second writer
 waits on that row until the first has committed, so commit order is id order on PostgreSQL

@@ -26,7 +26,7 @@ class Permission(StrEnum):
     READ_FEED = "read_feed"
 
 
-# domain.md: staff do circulation and registration; readers see the feed and the branch
+# docs/domain.md: staff do circulation and registration; readers see the feed and the branch
 # list, nothing personal; admins may do everything.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STAFF: frozenset(

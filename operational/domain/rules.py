@@ -19,7 +19,7 @@ from operational.domain.model import (
 
 # A ready hold waits this long on the hold shelf before it expires.
 PICKUP_WINDOW = timedelta(days=7)
-# A dispatched transport not received within this many days is lost (metrics.md).
+# A dispatched transport not received within this many days is lost (docs/metrics.md).
 LOST_IN_TRANSIT_AFTER = timedelta(days=30)
 
 

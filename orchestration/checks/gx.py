@@ -4,7 +4,7 @@ Every check in this package builds one or more pandas frames (DuckDB queries ove
 landing Parquet or the warehouse, `con.sql(query).df()`) and hands them here with the
 expectations they must meet. GX validates them through its pandas datasource in an
 ephemeral context (nothing is written to disk, no network): GX on DuckDB through
-SQLAlchemy fails on these machines, and GX has no polars datasource (stack-notes.md).
+SQLAlchemy fails on these machines, and GX has no polars datasource (docs/stack-notes.md).
 
 A failing expectation fails the check, and the metadata shows what failed: the unexpected
 values (or observed value) and, where the frame has them, the ids of the failing rows.

@@ -47,7 +47,7 @@ from orchestration.dbt_project import landing_key
 EVENTS = CIRCULATION_EVENT.name
 EVENT_KEY = landing_key(EVENTS)
 
-# Columns that would be personal data wherever they appear (domain.md: names, e-mail,
+# Columns that would be personal data wherever they appear (docs/domain.md: names, e-mail,
 # phone, card numbers and exact birth dates never leave the lending core).
 PERSONAL_COLUMNS = (
     "patron_id",

@@ -11,7 +11,7 @@ All blocking: the report site is built only on marts that pass (it is downstream
   equal the loans of its residents in fct_loans (suppressed cells aside);
 - `loans_returned_after_checkout` (fct_loans): returned, due and initially due at or after
   the checkout; one row per loan;
-- `small_counts_suppressed` (equity marts): no published count of 1-4 people (metrics.md,
+- `small_counts_suppressed` (equity marts): no published count of 1-4 people (docs/metrics.md,
   "Small numbers");
 - `no_personal_data` (every model under models/marts/): no personal column; the marts that
   are published as they are (`mart_*`, `dim_*`) carry no pseudonym either, and where a
@@ -40,7 +40,7 @@ MONTH_MART = "mart_equity_municipality_month"
 YEAR_MART = "mart_equity_municipality_year"
 LOANS, HOLDS, TRANSPORTS = "fct_loans", "fct_holds", "fct_transports"
 
-# Stated bounds (metrics.md; Swedish public libraries lend roughly 2-10 items a year per
+# Stated bounds (docs/metrics.md; Swedish public libraries lend roughly 2-10 items a year per
 # inhabitant and hold 2-6 items per inhabitant; outside these a figure is a unit or
 # denominator error, not a fact). Applied to complete periods whose figures carry no
 # small-numbers flag; loans per capita are annualised (x12) for months.
@@ -64,7 +64,7 @@ NON_NEGATIVE = (
     "hold_wait_days_median",
     "hold_wait_days_p90",
 )
-# Counts of people in the published marts (metrics.md: fewer than 5 people is suppressed).
+# Counts of people in the published marts (docs/metrics.md: fewer than 5 people is suppressed).
 PEOPLE_COUNTS = ("active_borrowers", "multi_municipality_borrowers")
 SUPPRESSION_THRESHOLD = 5
 # Fact tables and the landed events that make their rows, by the month column of each.

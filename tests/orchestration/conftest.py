@@ -1,36 +1,30 @@
-"""One short, small simulation run through the whole pipeline once per session.
-
-Two months around the joins of 2025-04-01 at scale 0.02 are simulated, then
-`bibbla pipeline run --no-reports` materialises every asset (the nightly run, as a person
-runs it) into the session's own data folder and DAGSTER_HOME. The tests read that run
-from DAGSTER_HOME, and the bad-data tests work on copies of its landing and warehouse.
+"""The orchestration tests read the shared world's pipeline run (tests/world.py): after a
+first build, the lending core was simulated on and `bibbla pipeline run --no-reports`
+materialised every asset (the nightly run, as a person runs it) with the world's own
+DAGSTER_HOME. The tests read that run from DAGSTER_HOME, and the bad-data tests work on
+copies of its landing, warehouse and lending core.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import sqlite3
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from bibbla.config import PROJECT_ROOT, Settings
+from bibbla.config import Settings
+from tests.world import World, bibbla, environment, shared_root, shared_world
 
-BIBBLA = str(Path(sys.executable).with_name("bibbla"))
-KEY = "test-pseudonym-key-orchestration-0123456789"
-START, END, SCALE, SEED = "2025-03-01", "2025-04-30", "0.02", "11"
+__all__ = ["Copy", "PipelineRun", "bibbla", "environment"]
 
 
 @dataclass
 class PipelineRun:
-    """The session's simulated lending core, landed and built by `bibbla pipeline run`."""
+    """The world's simulated lending core, landed and built by `bibbla pipeline run`."""
 
     settings: Settings
     env: dict[str, str]
@@ -43,61 +37,29 @@ class PipelineRun:
         return dg.DagsterInstance.from_config(str(self.dagster_home))
 
 
-def environment(settings: Settings, dagster_home: Path) -> dict[str, str]:
-    """The process environment with these settings and nobody else's BIBBLA_*."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("BIBBLA_")}
-    env.update(
-        {
-            "BIBBLA_ENV": "test",
-            "BIBBLA_DATA_DIR": str(settings.data_dir),
-            "BIBBLA_OPERATIONAL_DB": settings.operational_db,
-            "BIBBLA_PSEUDONYM_KEY": KEY,
-            "DAGSTER_HOME": str(dagster_home),
-        }
-    )
-    return env
-
-
-def bibbla(arguments: list[str], env: dict[str, str], check: bool = True):
-    result = subprocess.run(
-        [BIBBLA, *arguments], env=env, capture_output=True, text=True, cwd=PROJECT_ROOT
-    )
-    if check and result.returncode != 0:
-        pytest.fail(f"bibbla {' '.join(arguments)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    return shared_world(shared_root(tmp_path_factory.getbasetemp()))
 
 
 @pytest.fixture(scope="session")
-def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
-    root = tmp_path_factory.mktemp("orchestration")
-    settings = Settings(
-        env="test",
-        data_dir=root / "data",
-        operational_db=f"sqlite:///{root / 'operational.sqlite'}",
-        pseudonym_key=KEY,
-    )
-    home = root / "dagster_home"
-    env = environment(settings, home)
-    bibbla(["db", "init", "--reset"], env)
-    bibbla(["simulate", "--start", START, "--end", END, "--scale", SCALE, "--seed", SEED], env)
-    started = time.monotonic()
-    result = bibbla(["pipeline", "run", "--no-reports"], env, check=False)
+def pipeline_run(world: World) -> PipelineRun:
     return PipelineRun(
-        settings,
-        env,
-        home,
-        result.stdout + result.stderr,
-        time.monotonic() - started,
-        result.returncode,
+        world.settings,
+        world.env(),
+        world.dagster_home,
+        world.pipeline_output,
+        world.pipeline_seconds,
+        world.pipeline_returncode,
     )
 
 
 @dataclass
 class Copy:
-    """A copy of the session's landing, warehouse and lending core that a test may break.
+    """A copy of the world's landing, warehouse and lending core that a test may break.
 
-    It shares the session's data folder (and so its parsed dbt manifest), but not the
-    files the pipeline reads and writes."""
+    It shares the world's data folder (and so its parsed dbt manifest), but not the files
+    the pipeline reads and writes."""
 
     settings: Settings
     root: Path

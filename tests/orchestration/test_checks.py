@@ -61,7 +61,7 @@ def current_file(copy: Copy, table: str) -> Path:
 
 def _duplicate(copy: Copy) -> str:
     original = current_file(copy, "circulation_event")
-    day = copy.landing / "circulation_event" / "date=2025-01-01"
+    day = copy.landing / "circulation_event" / "date=2023-12-31"  # before the first event
     day.mkdir()
     shutil.copy2(original, day / original.name)
     return "to_be_unique(column=id)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,8 +14,9 @@ import pytest
 
 from bibbla.config import PROJECT_ROOT
 from ingestion.contract import ALL_TABLES, REFERENCE_TABLES, SNAPSHOT_TABLES
+from ingestion.retention import RetentionReport
 from orchestration.assets.reports import REPORTS_KEY
-from orchestration.assets.retention import RETENTION_KEY
+from orchestration.assets.retention import RETENTION_KEY, retention_metadata
 from orchestration.checks.marts import EXPECTED_MART_CHECKS
 from orchestration.dbt_project import landing_key
 from orchestration.definitions import build_definitions
@@ -149,10 +150,11 @@ def test_the_retention_of_patron_keys_runs_monthly_on_its_own_job(
 def test_the_retention_asset_reports_its_cutoff_and_changes_nothing_when_nothing_is_due(
     pipeline_copy: Copy,
 ) -> None:
-    # March and April 2025 landed: with one month of retention the cutoff would be
-    # 2025-03-01, inside 2025, which has not ended, so it moves back to 2025-01-01 and
-    # nothing is due yet.
-    settings = pipeline_copy.settings.model_copy(update={"retention_months": 1})
+    # The world's events run from 2024-01-01 to 2025-05-31: with 16 months of retention
+    # the cutoff is 2024-01-01, the first day landed, so nothing is due yet. (That a cutoff
+    # inside a year that has not ended moves back to its 1 January is tested on
+    # `retention_cutoff` itself, in tests/ingestion/test_retention.py.)
+    settings = pipeline_copy.settings.model_copy(update={"retention_months": 16})
     warehouse_before = settings.warehouse_path.stat().st_mtime_ns
     definitions = build_definitions(settings)
     result = definitions.resolve_job_def(RETENTION_JOB).execute_in_process(
@@ -161,12 +163,27 @@ def test_the_retention_asset_reports_its_cutoff_and_changes_nothing_when_nothing
     assert result.success
     [materialisation] = result.asset_materializations_for_node("retention__patron_keys")
     metadata = {key: value.value for key, value in materialisation.metadata.items()}
-    assert metadata["cutoff"] == "2025-01-01"
-    assert metadata["month_cutoff"] == "2025-03-01"
-    assert metadata["newest_event_date"] == "2025-04-30"
+    assert metadata["cutoff"] == "2024-01-01"
+    assert "month_cutoff" not in metadata  # shown only when the cutoff was moved back
+    assert metadata["newest_event_date"] == "2025-05-31"
     assert (metadata["files_rewritten"], metadata["keys_cleared"]) == (0, 0)
     assert metadata["warehouse_rebuilt"] is False
     assert settings.warehouse_path.stat().st_mtime_ns == warehouse_before
+
+
+def test_the_retention_metadata_says_when_the_cutoff_moved_back_to_the_open_year() -> None:
+    # newest event 2025-04-30, one month: 2025-03-01 is inside 2025, which has not ended,
+    # so the cutoff moves back to 2025-01-01, and the UI says so
+    report = RetentionReport(
+        started_at=datetime(2025, 5, 2, 6, tzinfo=UTC),
+        retention_months=1,
+        newest_event_date=date(2025, 4, 30),
+        month_cutoff=date(2025, 3, 1),
+        cutoff=date(2025, 1, 1),
+    )
+    metadata = retention_metadata(report)
+    assert (metadata["cutoff"], metadata["month_cutoff"]) == ("2025-01-01", "2025-03-01")
+    assert metadata["newest_event_date"] == "2025-04-30"
 
 
 def test_the_sensor_waits_while_the_retention_holds_the_landing(pipeline_copy: Copy) -> None:

@@ -76,7 +76,7 @@ def test_a_full_run_materialises_everything_and_passes_every_check(
     assert materialised[landing_key("patron")].metadata["dagster/row_count"].value > 100
     assert "| patron_key |" in materialised[landing_key("patron")].metadata["preview"].value
     month_mart = materialised[dg.AssetKey(["mart_equity_municipality_month"])].metadata
-    assert month_mart["dagster/row_count"].value == 9 * 2  # nine municipalities, two months
+    assert month_mart["dagster/row_count"].value == 9 * 17  # nine municipalities, 17 months
     assert "preview" in month_mart
     for key, materialisation in materialised.items():
         assert materialisation.metadata, f"{key.to_user_string()} has no metadata"

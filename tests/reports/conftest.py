@@ -1,11 +1,11 @@
 """Fixtures for the report-site browser tests.
 
-The site is built once per session (in a fresh clone a full build, about a minute and 3 GB;
-a later session reuses what `bibbla.reports` cached when nothing changed) from
-`report_warehouse` — a
-real warehouse: a short simulation at a small scale, landed and built by dbt as the pipeline
-does — into a scratch copy of reports/, and served on a free port of 127.0.0.1. A page test
-asks for `report_site` and `browser_context`:
+The site is built once per test run (tests/world.py: in a fresh clone a full build, about a
+minute and 3 GB; later builds reuse what `bibbla.reports` cached when nothing changed) from
+the shared world's warehouse — a real one: a simulation at a small scale, landed and built by
+dbt and the nightly pipeline run — into a scratch copy of reports/, and each test process
+serves it on a free port of 127.0.0.1. A page test asks for `report_site` and
+`browser_context`:
 
     def test_start_page(report_site, browser_context):
         visit = harness.visit(browser_context, report_site.url("/"))
@@ -28,26 +28,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bibbla.config import Settings
-from bibbla.reports import (
-    REPORTS_DIR,
-    ReportsBuildError,
-    build_reports,
-    install_needed,
-    node_version,
-)
-from bibbla.reports import install as install_reports
-from bibbla.warehouse import build_warehouse
+from bibbla.reports import ReportsBuildError, node_version
 from tests.reports import harness
-from tests.warehouse.conftest import KEY, bibbla, environment
+from tests.world import SCALE, shared_root, shared_site, shared_world
 
-# The simulated period: from a January, so that "this year" has last year's same months to
-# compare with, across the joins of 2025-04-01 (months before and after for the join
-# comparison), ending with a complete month. A small scale makes small numbers (and so
-# suppressed cells) common, as in Ljusnarsberg.
-SIMULATION_START, SIMULATION_END = "2024-01-01", "2025-05-31"
-SIMULATION_SCALE = 0.02
-SIMULATION_SEED = 11
+# The world's scale (tests/world.py: from a January, across the joins of 2025-04-01, ending
+# with a complete month, at a scale that makes small numbers and suppressed cells common).
+SIMULATION_SCALE = SCALE
 
 
 def _browser_required() -> bool:
@@ -126,49 +113,18 @@ class ReportWarehouse:
 
 @pytest.fixture(scope="session")
 def report_warehouse(report_node, tmp_path_factory) -> ReportWarehouse:
-    """A warehouse built the way the pipeline builds it: the simulator fills a new lending
-    core, ingestion lands it (pseudonymised) and dbt builds every model and test. About 40 s.
-    Needs Node only because nothing else uses it: without Node the report tests skip."""
-    root = tmp_path_factory.mktemp("report-warehouse")
-    operational = root / "operational.sqlite"
-    settings = Settings(
-        env="test",
-        data_dir=root / "data",
-        landing=root / "data" / "landing",
-        warehouse=root / "data" / "warehouse.duckdb",
-        operational_db=f"sqlite:///{operational}",
-        pseudonym_key=KEY,
-    )
-    env = environment(settings)
-    bibbla(["db", "init", "--reset", "--db", settings.operational_db], env)
-    bibbla(
-        [
-            "simulate",
-            "--db",
-            settings.operational_db,
-            "--scale",
-            str(SIMULATION_SCALE),
-            "--start",
-            SIMULATION_START,
-            "--end",
-            SIMULATION_END,
-            "--seed",
-            str(SIMULATION_SEED),
-        ],
-        env,
-    )
-    bibbla(["ingest"], env)
-    log: list[str] = []
-    try:
-        build_warehouse(
-            settings, log=log.append, target_path=root / "dbt-target", log_path=root / "dbt-logs"
-        )
-    except Exception as error:  # the dbt output says what failed
-        pytest.fail(
-            f"the warehouse for the report tests did not build: {error}\n" + "\n".join(log[-40:])
-        )
+    """The shared world's warehouse, built the way the pipeline builds it: the simulator
+    filled a new lending core, ingestion landed it (pseudonymised) and dbt built every model
+    and test. Needs Node only because nothing else here uses it: without Node the report
+    tests skip."""
+    world = shared_world(shared_root(tmp_path_factory.getbasetemp()))
+    if world.pipeline_returncode != 0:
+        pytest.fail(f"the world's pipeline run failed:\n{world.pipeline_output}")
+    settings = world.settings
     return ReportWarehouse(
-        path=settings.warehouse_path, operational_db=operational, landing=settings.landing_path
+        path=settings.warehouse_path,
+        operational_db=world.operational_db,
+        landing=settings.landing_path,
     )
 
 
@@ -186,13 +142,10 @@ class ReportSite:
 
 @pytest.fixture(scope="session")
 def report_site(report_tools, report_warehouse, tmp_path_factory) -> Iterator[ReportSite]:
-    """The site built once per session from `report_warehouse` and served on 127.0.0.1."""
-    if install_needed(REPORTS_DIR):
-        install_reports(REPORTS_DIR, log=print)
-    project = harness.prepare_project(tmp_path_factory.mktemp("site"))
-    build_dir = build_reports(project_dir=project, warehouse=report_warehouse.path, log=print)
-    with harness.serving(build_dir) as base_url:
-        yield ReportSite(build_dir=build_dir, base_url=base_url, warehouse=report_warehouse)
+    """The site built once per run from `report_warehouse`, served here on 127.0.0.1."""
+    site = shared_site(shared_root(tmp_path_factory.getbasetemp()))
+    with harness.serving(site.build_dir) as base_url:
+        yield ReportSite(build_dir=site.build_dir, base_url=base_url, warehouse=report_warehouse)
 
 
 @pytest.fixture(scope="session")

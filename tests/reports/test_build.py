@@ -114,8 +114,7 @@ def test_find_personal_values_finds_them_however_written(tmp_path: Path) -> None
 def test_a_failing_source_query_fails_the_build_with_its_error(
     report_node, report_warehouse, tmp_path: Path
 ) -> None:
-    if reports.install_needed(reports.REPORTS_DIR):
-        reports.install(reports.REPORTS_DIR, log=print)
+    reports.ensure_installed(reports.REPORTS_DIR, log=print)
     overlay = tmp_path / "overlay" / "sources" / "warehouse"
     overlay.mkdir(parents=True)
     (overlay / "broken.sql").write_text("select * from no_such_table\n")

@@ -57,3 +57,13 @@ def test_no_personal_value_in_landing_warehouse_or_site(report_site):
     assert findings == [], "\n".join(
         f"{f.path}: {f.kind} {f.value!r} ({f.where})" for f in findings[:20]
     )
+
+
+def test_a_value_inside_a_binary_file_is_found_by_its_bytes(tmp_path):
+    """Files that are not text (fonts, images, WebAssembly) are searched byte by byte for
+    every value at once; a value split or absent is not reported."""
+    needles = Needles({"name": {"Åsa Öberg", "Kalle Anka"}, "email": {"x@example.se"}})
+    data = bytes(range(256)) * 40 + "Åsa Öberg".encode() + b"\xff\x00" + b"x@example." + b"\x80"
+    (tmp_path / "font.woff2").write_bytes(data)
+    found = {(f.kind, f.value, f.where) for f in scan([tmp_path], needles)}
+    assert found == {("name", "Åsa Öberg", "bytes")}

@@ -158,12 +158,18 @@ def test_nine_municipalities_and_two_cohorts(built_warehouse: BuiltWarehouse) ->
             " where is_member group by 1 order by 1"
         )
     )
-    # The index covers every member (4 in March, 9 from April 2025), or, where one
+    # The index covers every member (4 until March 2025, 9 from April 2025), or, where one
     # member's cell is hidden, is withheld rather than silently covering fewer.
-    assert [count for _, count, _ in members] == [4, 9, 9]
-    assert [members_by_month[month] for month, _, _ in members] == [4, 9, 9]
+    expected = [4] * 15 + [9] * 2  # January 2024 to May 2025
+    assert [month for month, _, _ in members] == months_of_the_world()
+    assert [count for _, count, _ in members] == expected
+    assert [members_by_month[month] for month, _, _ in members] == expected
     for month, count, withheld in members:
         assert withheld == (published.get(month, 0) < count), month
+
+
+def months_of_the_world() -> list[date]:
+    return [date(2024 + index // 12, index % 12 + 1, 1) for index in range(17)]
 
 
 def test_metric_catalogue_points_at_existing_columns(built_warehouse: BuiltWarehouse) -> None:
@@ -183,7 +189,7 @@ def test_metric_catalogue_points_at_existing_columns(built_warehouse: BuiltWareh
 
 
 def test_incremental_facts_equal_a_full_refresh(
-    built_warehouse: BuiltWarehouse, tmp_path: Path
+    built_warehouse: BuiltWarehouse, tmp_path: Path, dbt_paths
 ) -> None:
     copy = tmp_path / "full-refresh.duckdb"
     shutil.copyfile(built_warehouse.path, copy)
@@ -192,8 +198,7 @@ def test_incremental_facts_equal_a_full_refresh(
         ["run", "--select", *FACTS, "--full-refresh"],
         settings,
         log=lambda line: None,
-        target_path=built_warehouse.dbt_target,
-        log_path=built_warehouse.dbt_logs,
+        **dbt_paths,
     )
     with duckdb.connect() as connection:
         connection.execute(f"attach '{built_warehouse.path}' as incremental (read_only)")
@@ -215,7 +220,9 @@ def test_incremental_facts_equal_a_full_refresh(
             assert differences == 0, f"{fact}: incremental and full refresh differ"
 
 
-def test_a_quarantined_row_fails_the_build(built_warehouse: BuiltWarehouse, tmp_path: Path) -> None:
+def test_a_quarantined_row_fails_the_build(
+    built_warehouse: BuiltWarehouse, tmp_path: Path, dbt_paths
+) -> None:
     landing = tmp_path / "landing"
     shutil.copytree(built_warehouse.settings.landing_path, landing)
     # one row in the quarantine layout of the event table (the other columns may be
@@ -237,14 +244,13 @@ def test_a_quarantined_row_fails_the_build(built_warehouse: BuiltWarehouse, tmp_
             ["build", "--select", "stg_quarantine__rows", "assert_no_quarantined_rows"],
             settings,
             log=output.append,
-            target_path=built_warehouse.dbt_target,
-            log_path=built_warehouse.dbt_logs,
+            **dbt_paths,
         )
     assert any("FAIL 1 assert_no_quarantined_rows" in line for line in output), output[-20:]
 
 
 def test_duplicate_events_are_removed_and_counted(
-    built_warehouse: BuiltWarehouse, tmp_path: Path
+    built_warehouse: BuiltWarehouse, tmp_path: Path, dbt_paths
 ) -> None:
     landing = tmp_path / "landing"
     shutil.copytree(built_warehouse.settings.landing_path, landing)
@@ -265,8 +271,7 @@ def test_duplicate_events_are_removed_and_counted(
         ["build", "--select", "stg_lending_core__circulation_event", "mart_data_quality"],
         settings,
         log=output.append,
-        target_path=built_warehouse.dbt_target,
-        log_path=built_warehouse.dbt_logs,
+        **dbt_paths,
     )
     assert any("WARN" in line and "landed_copies" in line for line in output), output[-20:]
     with duckdb.connect(str(warehouse), read_only=True) as connection:
@@ -287,7 +292,7 @@ def test_duplicate_events_are_removed_and_counted(
 
 
 def test_incremental_builds_test_only_the_new_snapshot_partitions(
-    built_warehouse: BuiltWarehouse, tmp_path: Path
+    built_warehouse: BuiltWarehouse, tmp_path: Path, dbt_paths
 ) -> None:
     """The nightly test window (macros/test_window.sql): a bad row in a snapshot partition
     that an earlier build already tested is not read again by an incremental build (that is
@@ -314,8 +319,7 @@ def test_incremental_builds_test_only_the_new_snapshot_partitions(
                 ["build", "--select", "stg_lending_core__item"],
                 settings,
                 log=output.append,
-                target_path=built_warehouse.dbt_target,
-                log_path=built_warehouse.dbt_logs,
+                **dbt_paths,
                 extra_env=extra_env,
             )
         except WarehouseBuildError:

@@ -1,6 +1,6 @@
 {#- One row per branch as the newest snapshot describes it, with whether it lends: the
     hub (Örebro main library's sorting point for the county van) lends nothing and is
-    left out of per-capita figures (domain.md). -#}
+    left out of per-capita figures (docs/domain.md). -#}
 with branches as (
 
     select * from {{ ref('stg_lending_core__branch') }}

@@ -1,6 +1,6 @@
 {#- One row: what the landed data is and the window it covers. Every mart takes its
     `data_source` label, the simulation scale and the data window from here, so that
-    simulated data is never shown as real (metrics.md, "Simulated data"). -#}
+    simulated data is never shown as real (docs/metrics.md, "Simulated data"). -#}
 with events as (
 
     select * from {{ ref('stg_lending_core__circulation_event') }}

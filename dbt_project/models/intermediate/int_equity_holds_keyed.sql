@@ -1,5 +1,5 @@
 {#- One row per municipality and reporting period with the hold counts behind
-    hold_fill_rate and the wait-time percentiles of metrics.md, for holds placed by its
+    hold_fill_rate and the wait-time percentiles of docs/metrics.md, for holds placed by its
     residents in the period (a cohort: a hold counts in the period it was placed, whatever
     happened to it later). Holds still open at the end of the data are counted, so the
     latest periods' fill rates rise as their holds are filled. `hold_patrons` is computed

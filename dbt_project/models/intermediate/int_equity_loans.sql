@@ -1,5 +1,5 @@
 {#- One row per municipality and reporting period (month and year) with the loan counts
-    behind the loan metrics of metrics.md (int_equity_loans_keyed), where the counts of
+    behind the loan metrics of docs/metrics.md (int_equity_loans_keyed), where the counts of
     distinct people of a period frozen by the retention rule are the frozen ones
     (retained_equity_loan_people): their patron keys are gone, or about to go, so counting
     them again would come up short. Every other count is computed from the facts, which

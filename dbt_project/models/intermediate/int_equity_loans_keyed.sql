@@ -1,5 +1,5 @@
 {#- One row per municipality and reporting period (month and year) with the loan counts
-    behind the loan metrics of metrics.md, from both sides of a loan: as the borrower's
+    behind the loan metrics of docs/metrics.md, from both sides of a loan: as the borrower's
     home municipality (residents' loans, borrowers, shared loans, children's loans,
     renewals) and as the owner of the item (loans of its items, loans to non-residents).
     Loans count in the period of their checkout, renewals in the period they happened.

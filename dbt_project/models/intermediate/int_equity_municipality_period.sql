@@ -1,5 +1,5 @@
 {#- One row per municipality with data in the lending core and reporting period (month
-    and year): every per-municipality metric of metrics.md, UNSUPPRESSED. The indices
+    and year): every per-municipality metric of docs/metrics.md, UNSUPPRESSED. The indices
     read it through int_equity_metric_values (published values, hidden ones marked), the
     headline figures as consortium totals (mart_headline_kpis); reports read the
     suppressed copies (mart_equity_municipality_month / _year) instead.

@@ -1,5 +1,5 @@
 {#- One row per municipality with lending branches and reporting period: the stock its
-    branches own at the end of the period (metrics.md stock_per_capita) and the stock its
+    branches own at the end of the period (docs/metrics.md stock_per_capita) and the stock its
     residents can borrow or reserve then (accessible_stock_per_capita): their own, plus
     every member's while the municipality is a member: the "larger supply" of joining. -#}
 with stock as (

@@ -1,5 +1,5 @@
 {#- One row per municipality and reporting period: transports dispatched in the period
-    to or from its branches (metrics.md transports_per_1000). A transport between two
+    to or from its branches (docs/metrics.md transports_per_1000). A transport between two
     branches of the same municipality counts once for it. -#}
 with transports as (
 

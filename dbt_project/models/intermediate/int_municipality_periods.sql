@@ -1,6 +1,6 @@
 {#- One row per municipality of the county and reporting period: membership at the end
     of the period, the comparison cohort, and the population that per-capita figures
-    divide by (metrics.md): population_dec31 of the period's year, or of the nearest
+    divide by (docs/metrics.md): population_dec31 of the period's year, or of the nearest
     earlier year with a figure (flagged), times the simulation scale s when the data is
     simulated. -#}
 with municipalities as (

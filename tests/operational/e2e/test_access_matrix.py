@@ -1,5 +1,5 @@
 """Every endpoint against every kind of caller: no token, a bad, an expired and a revoked
-token (401 with a reason), and each role (403 with a reason where domain.md's table says
+token (401 with a reason), and each role (403 with a reason where docs/domain.md's table says
 the role may not). A new endpoint must be added here before this test passes."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from operational.service_layer import access
 from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from tests.conftest import local
 
-# (method, path) → the permission it needs (domain.md's role table).
+# (method, path) → the permission it needs (docs/domain.md's role table).
 ENDPOINTS = {
     ("GET", "/api/v1/branches"): Permission.READ_BRANCHES,
     ("POST", "/api/v1/patrons"): Permission.REGISTER_PATRONS,

@@ -160,7 +160,7 @@ select
         else 'waiting'
     end as hold_status,
     lifecycle.ready_at is not null as became_ready,
-    -- metrics.md excludes holds the patron cancelled from the fill-rate denominator;
+    -- docs/metrics.md excludes holds the patron cancelled from the fill-rate denominator;
     -- a hold cancelled after it was ready had been filled and stays in it.
     coalesce(
         lifecycle.cancel_reason = 'patron'

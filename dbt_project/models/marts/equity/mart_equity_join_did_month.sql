@@ -1,5 +1,5 @@
 {#- One row per metric and month relative to the join (0 = the month of the join date,
-    -1 the month before, …): the before/after-join comparison of metrics.md, a
+    -1 the month before, …): the before/after-join comparison of docs/metrics.md, a
     difference-in-differences of the five joiners against the four earlier members.
       gap(k)  = population-weighted mean over the joiners of (x_joiner − x_earlier),
                 where x_earlier is the earlier members' population-weighted mean in the

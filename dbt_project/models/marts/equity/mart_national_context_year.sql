@@ -3,7 +3,7 @@
     appear. A municipality's figure is the sum over its public libraries; Population01 is
     taken once (max), never summed (reference/kb_bibstat/README.md). Rows from the
     hand-made example files say data_source = 'example data'. Never a control group for
-    the monthly figures (metrics.md). -#}
+    the monthly figures (docs/metrics.md). -#}
 with observations as (
 
     select * from {{ ref('stg_reference__kb_library_statistics') }}

@@ -1,6 +1,6 @@
 {#- One row per milestone of the 2024 goal (and municipality, for each council's
     approval of the cooperation agreement): target date, actual date, status and the KPI
-    behind it. Four milestones are read from the data (metrics.md "Goal progress"):
+    behind it. Four milestones are read from the data (docs/metrics.md "Goal progress"):
       one_system     member municipalities (membership timeline); actual date = the first
                      day the count reached the target;
       one_card       share of this year's active borrowers (residents of members) who

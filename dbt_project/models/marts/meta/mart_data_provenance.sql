@@ -1,6 +1,6 @@
 {#- One row: what the data in this warehouse is. Every report shows from here whether
     the data is simulated, and if so the run's seed, scale, scenario and period
-    (metrics.md "Simulated data"), plus the window the data covers. -#}
+    (docs/metrics.md "Simulated data"), plus the window the data covers. -#}
 select
     database_id,
     data_source,

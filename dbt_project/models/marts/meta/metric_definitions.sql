@@ -1,5 +1,5 @@
 {#- One row per metric a report shows: its Swedish label and unit, its definition (English
-    and Swedish, following metrics.md) and the mart and column that hold it, so every
+    and Swedish, following docs/metrics.md) and the mart and column that hold it, so every
     number on a page can link to its definition. Maintained as the seed metric_catalogue;
     tests/warehouse checks that every mart and column named here exists. -#}
 select
@@ -12,5 +12,5 @@ select
     column_name,
     definition_en,
     definition_sv,
-    'metrics.md' as specification
+    'docs/metrics.md' as specification
 from {{ ref('metric_catalogue') }}

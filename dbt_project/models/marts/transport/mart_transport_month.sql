@@ -1,6 +1,6 @@
 {#- One row per month and route (the branch pair an item travels between, with the
     municipality at each end): the transport review for the region that funds the van
-    (metrics.md). Transports count in the month they were dispatched and are followed to
+    (docs/metrics.md). Transports count in the month they were dispatched and are followed to
     their outcome (received, lost, or still on the way), so items_sent = items_received +
     items_lost + items_in_transit. A run is a van day with at least one item on the route.
     The allocated cost spreads the year's budget over the items moved that year; with

@@ -1,4 +1,4 @@
-{#- The targets of the 2024 goal: the only figures typed in by hand (metrics.md). -#}
+{#- The targets of the 2024 goal: the only figures typed in by hand (docs/metrics.md). -#}
 with source as (
 
     select * from {{ source('reference', 'goal_target') }}

@@ -1,5 +1,5 @@
 {#- Inhabitants per municipality and year (31 December). Years without a published figure
-    carry the nearest earlier one forward (is_published = false), the rule of metrics.md. -#}
+    carry the nearest earlier one forward (is_published = false), the rule of docs/metrics.md. -#}
 with source as (
 
     select * from {{ source('reference', 'population') }}
