@@ -5,9 +5,9 @@
 
 `make bench` runs it at the smallest sizes that still say something, in at most 15 minutes
 on two cores: the lending API, catalogue search, the simulator, extraction, the nightly run
-and the DuckDB warehouse scaling, three runs each. `make bench-full` (`--full`) runs them at the large
-volumes (1, 4 and 16 times the consortium's yearly volume, three full-scale years for the
-nightly run; several hours), adds PostgreSQL and Spark to the warehouse scaling, `make
+and the DuckDB warehouse scaling, three runs each. `make bench-full` (`--full`) runs them
+at the large volumes (1, 4 and 16 times the consortium's yearly volume, three full-scale
+years for the nightly run; several hours), adds PostgreSQL and Spark to the warehouse scaling, `make
 demo` step by step (`end_to_end`), and checks the simulator's calibration at full scale
 (`calibration`, two whole years). Each
 benchmark runs in its own process and writes `benchmarks/results/<name>.json`; the

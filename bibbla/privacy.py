@@ -1,8 +1,8 @@
 """A privacy scan: no personal data past the lending core.
 
 Reads the actual personal values of the lending core's patrons (names, e-mail addresses,
-phone numbers, card numbers, the hashes of their PINs) and looks for them — and for columns named like
-personal fields — in every file of the landing, the warehouse and the built report site.
+phone numbers, card numbers, the hashes of their PINs) and looks for them — and for columns
+named like personal fields — in every file of the landing, the warehouse and the built report site.
 Data files are decoded before they are searched (Parquet and Arrow cell by cell, DuckDB
 table by table), since their compressed bytes would hide a value from a plain search.
 
