@@ -125,11 +125,23 @@ class CatalogueSearch:
         ranked = sorted(window, key=lambda row: (-row[1], -row[0]))
         offset = (max(query.page, 1) - 1) * PAGE_SIZE
         on_page = [row[0] for row in ranked[offset : offset + PAGE_SIZE]]
-        ids = [row[0] for row in window]
-        page.hits = self._hits(on_page, self._copies(on_page))
+        # One pass over the window's copies gives the library facet, "available now" and
+        # the page's copies (three queries cost a quarter of a server's time under load).
+        copies = self._copies([row[0] for row in window])
+        page.hits = self._hits(on_page, copies)
         page.facets = _facets(window)
-        page.facets["library"] = self._libraries(ids)
-        page.available_now = self._available(ids, query.library)
+        libraries: dict[str, int] = {}
+        available = 0
+        for held in copies.values():
+            for library in {copy[1] for copy in held}:
+                libraries[library] = libraries.get(library, 0) + 1
+            if any(
+                copy[3] == "available" and (query.library is None or copy[2] == query.library)
+                for copy in held
+            ):
+                available += 1
+        page.facets["library"] = _most_first(libraries)
+        page.available_now = available
         return page
 
     # -- the parts of the query
@@ -244,38 +256,11 @@ class CatalogueSearch:
             return f"{column} IN ({', '.join(str(int(i)) for i in ids)})", {}
         return f"{column} = ANY(:ids)", {"ids": [int(i) for i in ids]}
 
-    def _libraries(self, title_ids: list[int]) -> list[tuple[str, int]]:
-        """Titles with a copy belonging to each library (counted by the database)."""
+    def _copies(self, title_ids: list[int]) -> dict[int, list[tuple]]:
+        """The copies still in the catalogue of each title, as (title id, home branch,
+        current branch, status): one pass over the item index."""
         where, values = self._ids("title_id", title_ids)
-        rows = self.session.execute(
-            text(
-                "SELECT home_branch_code, count(DISTINCT title_id) FROM item "
-                f"WHERE {where} AND status IN {_HELD} GROUP BY home_branch_code"
-            ),
-            values,
-        ).all()
-        return _most_first(dict(rows))
-
-    def _available(self, title_ids: list[int], library: str | None) -> int:
-        """Titles with a copy on the shelf (at the library, when one is chosen)."""
-        where, values = self._ids("title_id", title_ids)
-        if library:
-            where += " AND current_branch_code = :library"
-            values["library"] = library
-        return int(
-            self.session.execute(
-                text(
-                    "SELECT count(DISTINCT title_id) FROM item "
-                    f"WHERE {where} AND status = 'available'"
-                ),
-                values,
-            ).scalar_one()
-        )
-
-    def _copies(self, title_ids: list[int]) -> dict[int, list]:
-        """The copies still in the catalogue of each title: one pass over the item index."""
-        where, values = self._ids("title_id", title_ids)
-        copies: dict[int, list] = {}
+        copies: dict[int, list[tuple]] = {}
         for row in self.session.execute(
             text(
                 "SELECT title_id, home_branch_code, current_branch_code, status FROM item "
@@ -283,7 +268,7 @@ class CatalogueSearch:
             ),
             values,
         ):
-            copies.setdefault(row.title_id, []).append(row)
+            copies.setdefault(row[0], []).append(row)
         return copies
 
     def _hits(self, title_ids: list[int], copies: dict[int, list]) -> list[Hit]:
@@ -310,7 +295,7 @@ class CatalogueSearch:
                 language=row.language,
                 audience=str(row.audience),
                 copies=len(copies.get(row.id, ())),
-                available=sum(c.status == "available" for c in copies.get(row.id, ())),
+                available=sum(copy[3] == "available" for copy in copies.get(row.id, ())),
             )
             for row in (rows[i] for i in title_ids if i in rows)
         ]
