@@ -149,22 +149,24 @@ PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 DUCKDB_PATH_VARIABLE = "BIBBLA_DBT_DUCKDB_PATH"
 
 
-def _restore_parsed_project(target: Path) -> None:
+def seed_parsed_project(target: Path, cache: Path = PARTIAL_PARSE_CACHE) -> None:
+    """Give a dbt target folder without a parsed project the one kept in `cache`."""
     saved = target / PARTIAL_PARSE_FILE
-    if not saved.exists() and PARTIAL_PARSE_CACHE.is_file():
+    if not saved.exists() and cache.is_file():
         target.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(PARTIAL_PARSE_CACHE, saved)
+        shutil.copyfile(cache, saved)
 
 
-def _keep_parsed_project(target: Path) -> None:
+def keep_parsed_project(target: Path, cache: Path = PARTIAL_PARSE_CACHE) -> None:
+    """Keep the project as dbt parsed it in `target` for the next run's new folder."""
     saved = target / PARTIAL_PARSE_FILE
     if not saved.is_file():
         return
-    PARTIAL_PARSE_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    cache.parent.mkdir(parents=True, exist_ok=True)
     # written beside and renamed: a concurrent run reads the old copy or the new, never half
-    scratch = PARTIAL_PARSE_CACHE.with_name(f"{PARTIAL_PARSE_FILE}.{os.getpid()}")
+    scratch = cache.with_name(f"{cache.name}.{os.getpid()}")
     shutil.copyfile(saved, scratch)
-    os.replace(scratch, PARTIAL_PARSE_CACHE)
+    os.replace(scratch, cache)
 
 
 def _target_folder(target_path: Path | None, env: dict[str, str]) -> Path:
@@ -207,7 +209,7 @@ def run_dbt(
     warehouse_folder.mkdir(parents=True, exist_ok=True)
     env[DUCKDB_PATH_VARIABLE] = settings.warehouse_path.name
     target = _target_folder(target_path, env)
-    _restore_parsed_project(target)
+    seed_parsed_project(target)
     command = [
         *arguments,
         "--project-dir",
@@ -230,7 +232,7 @@ def run_dbt(
             raise WarehouseBuildError(
                 f"dbt {arguments[0]} failed (exit code {code}); last output:\n{last}"
             )
-    _keep_parsed_project(target)
+    keep_parsed_project(target)
 
 
 def landed_database_id(landing: Path) -> str | None:
