@@ -198,9 +198,8 @@ def run_dbt(
     (and dbt's node results to `on_event`).
 
     In this process by default (bibbla/dbt_invocation.py says why and how it is fenced in);
-    `in_process=False` starts a dbt process instead, for a caller that must not run dbt's
-    code in its own process (a server that handles requests in threads, a command that
-    serves until it is stopped). `project_dir` is a copy of the project to run instead
+    `in_process=False` starts a dbt process instead, for a command that runs until it is
+    stopped (`dbt docs serve`). `project_dir` is a copy of the project to run instead
     (dagster-dbt writes one with a selector file for large selections).
     """
     env = dbt_environment(settings, target_path=target_path, log_path=log_path)
