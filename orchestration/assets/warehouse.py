@@ -5,8 +5,10 @@ on its model, and a failing test stops dbt from building what depends on that mo
 landing assets are upstream of the dbt sources (orchestration/dbt_project.py), so a failing
 blocking check on the landing keeps the whole build from running on bad data.
 
-Row counts and previews are read after dbt has finished: DuckDB lets one process write a
-file, and while dbt builds, no other process may open the warehouse, not even to read.
+dbt runs in the step's process (orchestration/dbt_step.py). Row counts and previews are read
+after it has finished: while dbt builds, the warehouse file is open for writing, and DuckDB
+lets nobody else open it, not another process and not another connection of this one with
+another configuration; dbt's is closed when the command ends (bibbla/dbt_invocation.py).
 """
 
 from collections.abc import Iterator, Mapping

@@ -1,11 +1,12 @@
 {#- Several row rules of one model checked in one query: one scan and one test node where
     there would be one of each per rule.
 
-    dbt spends 30-40 ms of Python on every test node (compiling it, writing it twice,
-    scheduling it, logging it), serialised by the interpreter's lock whatever the thread
-    count, and a test on a view scans the view's sources again; one test per rule made
-    that most of a build with nothing new to build (README.md, "Where a build's time
-    goes"). Each rule means what the test of its name means on its own:
+    dbt spends tens of milliseconds of Python on every test node (its macro namespace,
+    compiling and writing it, scheduling and logging it), serialised by the interpreter's
+    lock whatever the thread count, and a test on a view scans the view's sources again:
+    with one test per rule, tests were half of a build with nothing new to build
+    (README.md, "Where a build's time goes"). Each rule means what the test of its name
+    means on its own:
 
     - not_null: [column, ...]
     - accepted_values: {column: [value, ...]}  (strings; a null passes, as in dbt's)
