@@ -1,10 +1,12 @@
 """Build the warehouse: the dbt-duckdb project in `dbt_project/`, from the landing to the marts.
 
 `build_warehouse(settings)` is what the pipeline calls (after ingestion, before the reports);
-`bibbla warehouse build|docs` and `make warehouse` call the same functions. dbt runs as a
-subprocess of this interpreter's environment, with the two paths it needs taken from the
-settings and handed over as environment variables that `dbt_project/profiles.yml` and the
-source definitions read (`BIBBLA_WAREHOUSE`, `BIBBLA_LANDING`): no path is written twice.
+`bibbla warehouse build|docs` and `make warehouse` call the same functions, and the
+pipeline's dbt step (orchestration/assets/warehouse.py) runs what `plan_build` decides, as
+`build_warehouse` does. dbt runs inside this process (bibbla/dbt_invocation.py), with the
+two paths it needs taken from the settings and handed over as environment variables that
+`dbt_project/profiles.yml` and the source definitions read (`BIBBLA_WAREHOUSE`,
+`BIBBLA_LANDING`): no path is written twice.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import duckdb
 import typer
 
 from bibbla.config import PROJECT_ROOT, Settings, get_settings
+from bibbla.dbt_invocation import EventCallback, invoke_dbt
 from bibbla.processes import run_streaming
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -39,7 +42,9 @@ def _log_to_stderr(line: str) -> None:
 
 
 def dbt_executable() -> str:
-    """The `dbt` of this interpreter's environment (the locked one), else the one on PATH."""
+    """The `dbt` of this interpreter's environment (the locked one), else the one on PATH
+    (for the commands that still run dbt as a child process: `docs serve`, the Spark and
+    PostgreSQL targets of the tests and benchmarks)."""
     beside = Path(sys.executable).with_name("dbt")
     if beside.is_file():
         return str(beside)
@@ -144,22 +149,37 @@ PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 DUCKDB_PATH_VARIABLE = "BIBBLA_DBT_DUCKDB_PATH"
 
 
-def _restore_parsed_project(target: Path) -> None:
+def seed_parsed_project(target: Path, cache: Path = PARTIAL_PARSE_CACHE) -> None:
+    """Give a dbt target folder without a parsed project the one kept in `cache`."""
     saved = target / PARTIAL_PARSE_FILE
-    if not saved.exists() and PARTIAL_PARSE_CACHE.is_file():
+    if not saved.exists() and cache.is_file():
         target.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(PARTIAL_PARSE_CACHE, saved)
+        shutil.copyfile(cache, saved)
 
 
-def _keep_parsed_project(target: Path) -> None:
+def keep_parsed_project(target: Path, cache: Path = PARTIAL_PARSE_CACHE) -> None:
+    """Keep the project as dbt parsed it in `target` for the next run's new folder."""
     saved = target / PARTIAL_PARSE_FILE
     if not saved.is_file():
         return
-    PARTIAL_PARSE_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    cache.parent.mkdir(parents=True, exist_ok=True)
     # written beside and renamed: a concurrent run reads the old copy or the new, never half
-    scratch = PARTIAL_PARSE_CACHE.with_name(f"{PARTIAL_PARSE_FILE}.{os.getpid()}")
+    scratch = cache.with_name(f"{cache.name}.{os.getpid()}")
     shutil.copyfile(saved, scratch)
-    os.replace(scratch, PARTIAL_PARSE_CACHE)
+    os.replace(scratch, cache)
+
+
+def _target_folder(target_path: Path | None, env: dict[str, str]) -> Path:
+    """The folder dbt writes its artefacts to: the one given, else DBT_TARGET_PATH (made
+    absolute against the project, and so passed on), else the project's `target/`."""
+    if target_path is not None:
+        return target_path
+    named = env.get("DBT_TARGET_PATH")
+    if not named:
+        return DBT_PROJECT_DIR / "target"
+    folder = Path(named) if Path(named).is_absolute() else DBT_PROJECT_DIR / named
+    env["DBT_TARGET_PATH"] = str(folder)
+    return folder
 
 
 def run_dbt(
@@ -170,30 +190,48 @@ def run_dbt(
     target_path: Path | None = None,
     log_path: Path | None = None,
     extra_env: Mapping[str, str] | None = None,
+    on_event: EventCallback | None = None,
+    project_dir: Path = DBT_PROJECT_DIR,
+    in_process: bool = True,
 ) -> None:
-    """Run one dbt command on dbt_project/, passing each output line to `log` as it comes."""
-    command = [
-        dbt_executable(),
-        *arguments,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-    ]
+    """Run one dbt command on dbt_project/, passing each output line to `log` as it comes
+    (and dbt's node results to `on_event`).
+
+    In this process by default (bibbla/dbt_invocation.py says why and how it is fenced in);
+    `in_process=False` starts a dbt process instead, for a command that runs until it is
+    stopped (`dbt docs serve`). `project_dir` is a copy of the project to run instead
+    (dagster-dbt writes one with a selector file for large selections).
+    """
     env = dbt_environment(settings, target_path=target_path, log_path=log_path)
     env.update(extra_env or {})
     warehouse_folder = settings.warehouse_path.parent
     warehouse_folder.mkdir(parents=True, exist_ok=True)
     env[DUCKDB_PATH_VARIABLE] = settings.warehouse_path.name
-    target = target_path or DBT_PROJECT_DIR / "target"
-    _restore_parsed_project(target)
+    target = _target_folder(target_path, env)
+    seed_parsed_project(target)
+    command = [
+        *arguments,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+    ]
     log(f"$ dbt {' '.join(arguments)}")
-    code, last = run_streaming(command, warehouse_folder, env, log)
-    if code != 0:
-        raise WarehouseBuildError(
-            f"dbt {arguments[0]} failed (exit code {code}); last output:\n{last}"
-        )
-    _keep_parsed_project(target)
+    if in_process:
+        outcome = invoke_dbt(command, env=env, cwd=warehouse_folder, log=log, on_event=on_event)
+        if not outcome.success:
+            exception = str(outcome.exception or "")
+            reason = f"\n  {exception}" if exception and exception not in outcome.tail else ""
+            raise WarehouseBuildError(
+                f"dbt {arguments[0]} failed; last output:\n{outcome.tail}{reason}"
+            )
+    else:
+        code, last = run_streaming([dbt_executable(), *command], warehouse_folder, env, log)
+        if code != 0:
+            raise WarehouseBuildError(
+                f"dbt {arguments[0]} failed (exit code {code}); last output:\n{last}"
+            )
+    keep_parsed_project(target)
 
 
 def landed_database_id(landing: Path) -> str | None:
@@ -222,12 +260,82 @@ def warehouse_database_id(warehouse: Path) -> str | None:
     return row[0] if row else None
 
 
+class NoEventsLanded(WarehouseBuildError):
+    """The landing holds no circulation event: there is nothing to build a warehouse of."""
+
+
 def _check_landing(landing: Path) -> None:
-    if not any((landing / "circulation_event").glob("*/*.parquet")):
-        raise WarehouseBuildError(
+    if not any((landing / "circulation_event").glob("date=*/*.parquet")):
+        raise NoEventsLanded(
             f"no circulation events landed under {landing}: run `bibbla ingest` after the "
             "lending core has some activity (LANDING.md, 'Before the first event')"
         )
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """What one `dbt build` of the warehouse runs, and why: decided by `plan_build` for both
+    ways of running it (`build_warehouse` and the pipeline's dbt step)."""
+
+    landing: Path
+    warehouse: Path
+    arguments: tuple[str, ...]
+    full_refresh: bool
+    # why the incremental facts are rebuilt from scratch when nobody asked for it
+    full_refresh_reason: str | None
+    nightly: NightlyBuild
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """Variables dbt runs with (the nightly test window), on top of `dbt_environment`."""
+        return self.nightly.environment
+
+    @property
+    def notes(self) -> list[str]:
+        """What a person watching the build should be told about the plan."""
+        notes = [self.full_refresh_reason] if self.full_refresh_reason else []
+        if self.nightly.since:
+            notes.append(self.nightly.description)
+        return notes
+
+
+def plan_build(
+    settings: Settings,
+    select: str | Sequence[str] | None = None,
+    full_refresh: bool = False,
+    *,
+    test_window: bool = True,
+) -> BuildPlan:
+    """The `dbt build` for the settings' landing and warehouse as they are now.
+
+    Raises NoEventsLanded before the first event has landed. `select` narrows the build
+    (dbt selection syntax). The incremental facts are rebuilt from scratch when
+    `full_refresh` is set, and also, by themselves, when the landing now holds another
+    lending-core database than the one they were built from (after `bibbla ingest
+    --full-refresh`): event ids restart with a new database, so an incremental run would mix
+    the two. An incremental build on a built warehouse is the nightly one (`nightly_build`);
+    a full refresh, a first build and a build with `test_window` off (after landed
+    partitions were rewritten, as the retention rule does) test everything.
+    """
+    landing, warehouse = settings.landing_path, settings.warehouse_path
+    _check_landing(landing)
+    reason = None
+    if not full_refresh:
+        built_from, landed = warehouse_database_id(warehouse), landed_database_id(landing)
+        if built_from is not None and landed is not None and built_from != landed:
+            reason = (
+                f"the landing holds database {landed}, the warehouse was built from "
+                f"{built_from}: rebuilding the incremental facts from scratch (--full-refresh)"
+            )
+            full_refresh = True
+    arguments = ["build"]
+    if select:
+        arguments += ["--select", *([select] if isinstance(select, str) else select)]
+    if full_refresh:
+        arguments.append("--full-refresh")
+    nightly = nightly_build(warehouse, full_refresh or not test_window)
+    arguments += nightly.arguments
+    return BuildPlan(landing, warehouse, tuple(arguments), full_refresh, reason, nightly)
 
 
 def build_warehouse(
@@ -241,51 +349,22 @@ def build_warehouse(
     test_window: bool = True,
 ) -> Path:
     """`dbt build` (seeds, models, data tests, unit tests) from the settings' landing into
-    the settings' warehouse; returns the warehouse path.
-
-    `select` narrows the build (dbt selection syntax). The incremental facts are rebuilt from
-    scratch when `full_refresh` is set, and also, by themselves, when the landing now holds
-    another lending-core database than the one they were built from (after
-    `bibbla ingest --full-refresh`): event ids restart with a new database, so an
-    incremental run would mix the two.
-
-    An incremental build on a built warehouse is the nightly one: its data tests on snapshot
-    tables look only at the partitions landed since the last build, and it leaves the unit
-    tests out (`nightly_build`); a full refresh or a first build
-    runs everything, as does a build with `test_window` off (after landed partitions were
-    rewritten, as the retention rule does).
-    """
+    the settings' warehouse, as `plan_build` plans it; returns the warehouse path."""
     settings = settings or get_settings()
-    landing, warehouse = settings.landing_path, settings.warehouse_path
-    _check_landing(landing)
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    if not full_refresh:
-        built_from, landed = warehouse_database_id(warehouse), landed_database_id(landing)
-        if built_from is not None and landed is not None and built_from != landed:
-            log(
-                f"warehouse: the landing holds database {landed}, the warehouse was built from "
-                f"{built_from}: rebuilding the incremental facts from scratch"
-            )
-            full_refresh = True
-    arguments = ["build"]
-    if select:
-        arguments += ["--select", *([select] if isinstance(select, str) else select)]
-    if full_refresh:
-        arguments.append("--full-refresh")
-    nightly = nightly_build(warehouse, full_refresh or not test_window)
-    arguments += nightly.arguments
-    if nightly.since:
-        log(f"warehouse: {nightly.description}")
-    log(f"warehouse: {landing} -> {warehouse}")
+    plan = plan_build(settings, select, full_refresh, test_window=test_window)
+    plan.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    for note in plan.notes:
+        log(f"warehouse: {note}")
+    log(f"warehouse: {plan.landing} -> {plan.warehouse}")
     run_dbt(
-        arguments,
+        plan.arguments,
         settings,
         log=log,
         target_path=target_path,
         log_path=log_path,
-        extra_env=nightly.environment,
+        extra_env=plan.environment,
     )
-    return warehouse
+    return plan.warehouse
 
 
 def generate_docs(
@@ -450,9 +529,11 @@ def docs_command(
         index = generate_docs(settings)
         typer.echo(f"docs in {index.parent}")
         if serve:
+            # a server that runs until it is stopped: its own process
             run_dbt(
                 ["docs", "serve", "--port", "8080", "--host", "127.0.0.1", "--no-browser"],
                 settings,
+                in_process=False,
             )
     except WarehouseBuildError as error:
         raise _fail(error) from error

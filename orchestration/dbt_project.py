@@ -16,25 +16,18 @@ dbt folder (`staging_lending_core`, `intermediate`, `marts_equity`, ...).
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster._utils import run_with_concurrent_update_guard
-from dagster_dbt import (
-    DagsterDbtTranslator,
-    DagsterDbtTranslatorSettings,
-    DbtCliResource,
-    DbtProject,
-)
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
-from bibbla.config import PROJECT_ROOT, Settings
+from bibbla.config import Settings
+from bibbla.warehouse import DBT_PROJECT_DIR, run_dbt
 
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 LANDING_PREFIX = "landing"
 # dbt sources whose tables are landing tables (the quarantine source reads the quarantine
 # folder of the same table, which the same ingestion step writes).
@@ -53,36 +46,6 @@ def dbt_folder(settings: Settings) -> Path:
 
 def landing_key(table: str) -> dg.AssetKey:
     return dg.AssetKey([LANDING_PREFIX, table])
-
-
-def dbt_environment(settings: Settings) -> dict[str, str]:
-    """The variables `dbt_project/profiles.yml` and the sources read (the warehouse and
-    landing paths), as `bibbla warehouse build` sets them (bibbla/warehouse.py)."""
-    from bibbla import warehouse
-
-    wanted = (
-        "BIBBLA_WAREHOUSE",
-        "BIBBLA_LANDING",
-        "DBT_USE_COLORS",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS",
-    )
-    everything = warehouse.dbt_environment(settings)
-    return {name: everything[name] for name in wanted if name in everything}
-
-
-@contextmanager
-def environment(variables: Mapping[str, str]) -> Iterator[None]:
-    """Set variables for a dbt subprocess (dagster-dbt passes os.environ to dbt)."""
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _newest_input(project_dir: Path) -> float:
@@ -108,13 +71,16 @@ def manifest_is_stale(project: DbtProject) -> bool:
     return manifest.stat().st_mtime < _newest_input(project.project_dir)
 
 
-def _parse(project: DbtProject) -> None:
-    """`dbt parse` into the project's target folder (the manifest the graph is built from)."""
-    from orchestration.resources import dbt_executable
-
-    DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
-        ["parse", "--quiet"], target_path=project.target_path
-    ).wait()
+def _parse(project: DbtProject, settings: Settings) -> None:
+    """`dbt parse` into the project's target folder (the manifest the graph is built from),
+    in this process like every dbt command of the pipeline (bibbla.warehouse.run_dbt)."""
+    run_dbt(
+        ["parse", "--quiet"],
+        settings,
+        log=lambda line: None,  # --quiet: dbt prints errors only, and they are in the error
+        target_path=project.target_path,
+        log_path=project.target_path,
+    )
 
 
 def load_dbt_project(settings: Settings) -> DbtProject:
@@ -125,8 +91,9 @@ def load_dbt_project(settings: Settings) -> DbtProject:
     if manifest_is_stale(project):
         had_manifest = project.manifest_path.exists()
         try:
-            with environment(dbt_environment(settings)):
-                run_with_concurrent_update_guard(project.manifest_path, _parse, project=project)
+            run_with_concurrent_update_guard(
+                project.manifest_path, _parse, project=project, settings=settings
+            )
         except Exception as error:
             if not had_manifest:
                 raise

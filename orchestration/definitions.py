@@ -54,7 +54,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         jobs=[nightly_pipeline, ingest_landing, patron_key_retention],
         schedules=build_schedules(settings),
         sensors=build_sensors(),
-        resources=build_resources(settings, project),
+        resources=build_resources(settings),
         executor=dg.in_process_executor,
         loggers={"console": progress_logger},
     )

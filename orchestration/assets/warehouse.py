@@ -5,8 +5,10 @@ on its model, and a failing test stops dbt from building what depends on that mo
 landing assets are upstream of the dbt sources (orchestration/dbt_project.py), so a failing
 blocking check on the landing keeps the whole build from running on bad data.
 
-Row counts and previews are read after dbt has finished: DuckDB lets one process write a
-file, and while dbt builds, no other process may open the warehouse, not even to read.
+dbt runs in the step's process (orchestration/dbt_step.py). Row counts and previews are read
+after it has finished: while dbt builds, the warehouse file is open for writing, and DuckDB
+lets nobody else open it, not another process and not another connection of this one with
+another configuration; dbt's is closed when the command ends (bibbla/dbt_invocation.py).
 """
 
 from collections.abc import Iterator, Mapping
@@ -16,22 +18,12 @@ from typing import Any
 import dagster as dg
 import duckdb
 from dagster import AssetExecutionContext
-from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DbtProject, dbt_assets
 
 from bibbla.config import Settings
-from bibbla.warehouse import (
-    TESTS_SINCE_VARIABLE,
-    landed_database_id,
-    nightly_build,
-    warehouse_database_id,
-)
-from orchestration.dbt_project import (
-    BibblaDbtTranslator,
-    Model,
-    dbt_environment,
-    dbt_folder,
-    environment,
-)
+from bibbla.warehouse import NoEventsLanded, WarehouseBuildError, plan_build, run_dbt
+from orchestration.dbt_project import BibblaDbtTranslator, Model, dbt_folder
+from orchestration.dbt_step import run_dbt_assets
 from orchestration.metadata import markdown_table
 
 DOCS_KEY = dg.AssetKey(["dbt_docs"])
@@ -95,54 +87,40 @@ def build_warehouse_assets(project: DbtProject) -> dg.AssetsDefinition:
     )
     def warehouse(
         context: AssetExecutionContext,
-        dbt: DbtCliResource,
         settings: dg.ResourceParam[Settings],
     ) -> Iterator[Any]:
-        """`dbt build`: the warehouse's models and their tests, in dependency order."""
+        """`dbt build`: the warehouse's models and their tests, in dependency order, as
+        `bibbla warehouse build` plans it (bibbla.warehouse.plan_build)."""
         target = dbt_folder(settings) / "target"
-        if not any((settings.landing_path / "circulation_event").glob("date=*/*.parquet")):
-            raise dg.Failure(
-                description=f"no circulation events landed under {settings.landing_path}: "
-                "the lending core has no activity yet (simulate or use the API first)",
-                allow_retries=False,
-            )
-        arguments = ["build"]
-        # Event ids restart with a rebuilt lending core: after `bibbla ingest --full-refresh`
-        # the incremental facts must be rebuilt from scratch (bibbla/warehouse.py decides).
-        built_from = warehouse_database_id(settings.warehouse_path)
-        landed = landed_database_id(settings.landing_path)
-        if built_from is not None and landed is not None and built_from != landed:
-            context.log.info(
-                f"the landing holds database {landed}, the warehouse was built from "
-                f"{built_from}: rebuilding the incremental facts (--full-refresh)"
-            )
-            arguments.append("--full-refresh")
-        nightly = nightly_build(settings.warehouse_path, "--full-refresh" in arguments)
-        arguments += nightly.arguments
-        if nightly.since:
-            context.log.info(nightly.description)
-        context.log.info(f"dbt {' '.join(arguments)} into {settings.warehouse_path}")
-        events: list[Any] = []
+        try:
+            plan = plan_build(settings)
+        except NoEventsLanded as error:
+            raise dg.Failure(description=str(error), allow_retries=False) from error
+        for note in plan.notes:
+            context.log.info(note)
+        context.log.info(f"dbt {' '.join(plan.arguments)} into {plan.warehouse}")
         selected = len(context.selected_asset_keys)
         built = 0
-        # set even when empty, so a value in the caller's environment never leaks into dbt
-        tests_since = {TESTS_SINCE_VARIABLE: "", **nightly.environment}
-        with environment({**dbt_environment(settings), **tests_since}):
-            invocation = dbt.cli(
-                arguments, context=context, target_path=target, raise_on_error=False
-            )
-            for event in invocation.stream():
-                built += isinstance(event, dg.Output)
-                line = _describe(event, built, selected)
-                if line:
-                    context.log.info(line)
-                events.append(event)
-        nodes = invocation.manifest.get("nodes", {})
-        yield from _enrich(events, nodes, settings.warehouse_path)
-        if not invocation.is_successful():
-            error = invocation.get_error()
+
+        def progress(event: Any) -> None:
+            nonlocal built
+            built += isinstance(event, dg.Output)
+            line = _describe(event, built, selected)
+            if line:
+                context.log.info(line)
+
+        run = run_dbt_assets(
+            context,
+            settings,
+            plan.arguments,
+            target_path=target,
+            extra_env=plan.environment,
+            on_event=progress,
+        )
+        yield from _enrich(run.events, run.manifest.get("nodes", {}), settings.warehouse_path)
+        if run.error is not None:
             raise dg.Failure(
-                description=f"dbt build failed: {error}",
+                description=f"dbt build failed: {run.error}",
                 metadata={"dbt_log": dg.MetadataValue.path(str(target / "dbt.log"))},
                 allow_retries=False,
             )
@@ -163,19 +141,21 @@ def build_docs_asset(models: Mapping[str, Model]) -> dg.AssetsDefinition:
     )
     def dbt_docs(
         context: AssetExecutionContext,
-        dbt: DbtCliResource,
         settings: dg.ResourceParam[Settings],
     ) -> dg.MaterializeResult:
         target = dbt_folder(settings) / "docs"
-        with environment(dbt_environment(settings)):
-            invocation = dbt.cli(
-                ["docs", "generate", "--static"], target_path=target, raise_on_error=False
-            ).wait()
-        if not invocation.is_successful():
-            raise dg.Failure(
-                description=f"dbt docs generate failed: {invocation.get_error()}",
-                allow_retries=False,
+        try:
+            run_dbt(
+                ["docs", "generate", "--static"],
+                settings,
+                log=print,  # the run's compute log, as dbt's own output of the build
+                target_path=target,
+                log_path=target,
             )
+        except WarehouseBuildError as error:
+            raise dg.Failure(
+                description=f"dbt docs generate failed: {error}", allow_retries=False
+            ) from error
         page = target / "static_index.html"
         context.log.info(f"dbt docs: {page}")
         return dg.MaterializeResult(

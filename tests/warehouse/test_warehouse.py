@@ -4,6 +4,7 @@ metric catalogue pointing at real columns."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from datetime import date
@@ -338,3 +339,82 @@ def test_incremental_builds_test_only_the_new_snapshot_partitions(
     assert "BUILD FAILED" in unique_items_test(old, {})  # a full build tests every partition
     new = landing_with_duplicate_item_rows(dates[-1])
     assert "BUILD FAILED" in unique_items_test(new, window)
+
+
+def test_row_rules_fail_on_each_broken_rule_and_name_it(
+    built_warehouse: BuiltWarehouse, tmp_path: Path
+) -> None:
+    """A model's row rules run as one test (macros/tests/row_rules.sql): it fails on every
+    row that breaks one of them, and each failing row says which rules it broke."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built_warehouse.path, warehouse)
+    mart = "main.mart_equity_municipality_month"
+    with duckdb.connect(str(warehouse)) as connection:
+        keys = connection.execute(
+            f"select municipality_code, period_start from {mart} order by all limit 2"
+        ).fetchall()
+        # one row with an unknown cohort and a negative rate, one with no year
+        connection.execute(
+            f"update {mart} set cohort = 'nobody', loans_per_capita = -1 "
+            "where municipality_code = ? and period_start = ?",
+            list(keys[0]),
+        )
+        connection.execute(
+            f"update {mart} set year = null where municipality_code = ? and period_start = ?",
+            list(keys[1]),
+        )
+    settings = built_warehouse.settings.model_copy(update={"warehouse": warehouse})
+    test = "mart_equity_municipality_month_row_rules"
+    output: list[str] = []
+    with pytest.raises(WarehouseBuildError):
+        run_dbt(
+            ["test", "--select", test],
+            settings,
+            log=output.append,
+            target_path=built_warehouse.dbt_target,
+            log_path=built_warehouse.dbt_logs,
+        )
+    assert any(f"FAIL 2 {test}" in line for line in output), output[-20:]
+    compiled = next((built_warehouse.dbt_target / "compiled").rglob(f"{test}.sql"))
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        broken = connection.execute(
+            f"select municipality_code, period_start, broken_rules from ({compiled.read_text()})"
+            " order by all"
+        ).fetchall()
+    assert broken == [
+        (*keys[0], "accepted_values(cohort); value_between(loans_per_capita, 0, )"),
+        (*keys[1], "not_null(year)"),
+    ]
+
+
+def test_each_contracted_mart_key_is_a_primary_key_and_still_tested_elsewhere(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    """The marts the reports read declare their key as a primary key, which DuckDB enforces
+    as it writes the table; the uniqueness test of that key is left out on DuckDB only
+    (dbt_project.yml, key_enforcing_targets), so a target without keys still runs it."""
+    manifest = json.loads((built_warehouse.dbt_target / "manifest.json").read_text())
+    declared = {
+        node["name"]: constraint["columns"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        for constraint in node.get("constraints", [])
+        if constraint["type"] == "primary_key"
+    }
+    assert len(declared) >= 10
+    enforced = {
+        table: list(columns)
+        for table, columns in built_warehouse.query(
+            "select table_name, constraint_column_names from duckdb_constraints()"
+            " where constraint_type = 'PRIMARY KEY' and schema_name = 'main'"
+        )
+    }
+    assert {model: enforced.get(model) for model in declared} == declared
+    left_out = {}
+    for node in (node for nodes in manifest["disabled"].values() for node in nodes):
+        if node["resource_type"] == "test" and node.get("attached_node"):
+            arguments = node["test_metadata"]["kwargs"]
+            key = arguments.get("combination_of_columns") or [arguments["column_name"]]
+            left_out.setdefault(node["attached_node"].split(".")[-1], []).append(key)
+    for model, key in declared.items():
+        assert key in left_out.get(model, []), f"{model}: no uniqueness test of {key} elsewhere"

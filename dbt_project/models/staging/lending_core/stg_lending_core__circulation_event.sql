@@ -4,8 +4,6 @@
     tests and to mart_data_quality instead of vanishing. -#}
 {{ config(meta={'tested_partition_column': none}) }}
 
-{{ config(meta={'tested_partition_column': none}) }}
-
 with source as (
 
     select * from {{ source('lending_core', 'circulation_event') }}
