@@ -21,6 +21,7 @@ class BuiltWarehouse:
     settings: Settings
     operational_url: str
     log: list[str]  # the first build's dbt output
+    first_build_target: Path  # the first build's dbt artefacts (manifest, run results): read only
 
     @property
     def path(self) -> Path:
@@ -43,7 +44,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 def built_warehouse(world: World) -> BuiltWarehouse:
     if world.pipeline_returncode != 0:
         pytest.fail(f"the world's nightly pipeline run failed:\n{world.pipeline_output}")
-    return BuiltWarehouse(world.settings, world.operational_url, world.build_log)
+    return BuiltWarehouse(
+        world.settings, world.operational_url, world.build_log, world.root / "dbt-target"
+    )
 
 
 @pytest.fixture

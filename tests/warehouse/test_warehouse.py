@@ -342,7 +342,7 @@ def test_incremental_builds_test_only_the_new_snapshot_partitions(
 
 
 def test_row_rules_fail_on_each_broken_rule_and_name_it(
-    built_warehouse: BuiltWarehouse, tmp_path: Path
+    built_warehouse: BuiltWarehouse, tmp_path: Path, dbt_paths
 ) -> None:
     """A model's row rules run as one test (macros/tests/row_rules.sql): it fails on every
     row that breaks one of them, and each failing row says which rules it broke."""
@@ -371,11 +371,10 @@ def test_row_rules_fail_on_each_broken_rule_and_name_it(
             ["test", "--select", test],
             settings,
             log=output.append,
-            target_path=built_warehouse.dbt_target,
-            log_path=built_warehouse.dbt_logs,
+            **dbt_paths,
         )
     assert any(f"FAIL 2 {test}" in line for line in output), output[-20:]
-    compiled = next((built_warehouse.dbt_target / "compiled").rglob(f"{test}.sql"))
+    compiled = next((dbt_paths["target_path"] / "compiled").rglob(f"{test}.sql"))
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         broken = connection.execute(
             f"select municipality_code, period_start, broken_rules from ({compiled.read_text()})"
@@ -393,7 +392,7 @@ def test_each_contracted_mart_key_is_a_primary_key_and_still_tested_elsewhere(
     """The marts the reports read declare their key as a primary key, which DuckDB enforces
     as it writes the table; the uniqueness test of that key is left out on DuckDB only
     (dbt_project.yml, key_enforcing_targets), so a target without keys still runs it."""
-    manifest = json.loads((built_warehouse.dbt_target / "manifest.json").read_text())
+    manifest = json.loads((built_warehouse.first_build_target / "manifest.json").read_text())
     declared = {
         node["name"]: constraint["columns"]
         for node in manifest["nodes"].values()
