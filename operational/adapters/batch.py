@@ -4,10 +4,11 @@ with the lending core's state held in memory and written once per batch.
 The simulator runs thousands of use cases per simulated day. Running each in its own
 database transaction through the ORM would make persistence, not the rules, the cost. Here
 the repositories answer from memory (every object the rules may need is loaded once), each
-use case's `commit()` only accepts its events, and `flush()` writes the batch — new rows,
-changed rows, and the events in feed order — in one transaction with executemany.
+use case's `commit()` only accepts its events, and `flush()` hands the batch — new rows,
+changed rows, and the events in feed order — to a writer (adapters/batch_writer.py) that
+writes it in one transaction with executemany, in this process or in one beside it.
 
-This is only correct while nothing else writes to the database: `flush()` checks that the
+This is only correct while nothing else writes to the database: the writer checks that the
 feed counter is where this store left it and refuses otherwise.
 """
 
@@ -20,11 +21,11 @@ from itertools import compress, count
 from operator import attrgetter, ne
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, select, text
+from sqlalchemy import Connection, Engine, Table, func, select
 
 from operational.adapters import tables
-from operational.adapters.bulk import insert_rows, update_rows
-from operational.adapters.feed import FEED, write_events
+from operational.adapters.batch_writer import BackgroundWriter, Batch, DirectWriter
+from operational.adapters.feed import FEED, event_row
 from operational.adapters.repository import found_or_raise
 from operational.domain import errors
 from operational.domain.events import CirculationEvent
@@ -105,6 +106,22 @@ def _claims_item(table: Table) -> Callable[[tuple], int]:
     return lambda row: 1 if row[status] in live else 0
 
 
+def _update_writes(table: Table, groups: dict[tuple[int, ...], list[tuple]]) -> list[tuple]:
+    """A table's UPDATEs, one per group of changed columns; holds that release an item
+    are written before those that take one, so the unique index on an item's live hold
+    holds after every single statement."""
+    if table is not tables.hold:
+        return [(table.name, columns, rows) for columns, rows in groups.items()]
+    claims = _claims_item(table)
+    writes = []
+    for taking in (0, 1):
+        for columns, rows in groups.items():
+            part = [row for row in rows if claims(row) == taking]
+            if part:
+                writes.append((table.name, columns, part))
+    return writes
+
+
 def _new(cls: type, **attributes: Any) -> Any:
     """Rebuild an entity from stored values without running its constructor's rules (the
     class may also be ORM-instrumented in this process, so attributes are set normally)."""
@@ -124,8 +141,9 @@ class MemoryState:
     dropped after each flush, which keeps memory flat however long the simulation runs.
     """
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, writer: DirectWriter | BackgroundWriter | None = None):
         self.engine = engine
+        self.writer = writer if writer is not None else DirectWriter(engine)
         with engine.connect() as c:
             self._load_reference(c)
             self._load_entities(c)
@@ -319,9 +337,12 @@ class MemoryState:
     # -- writing a batch
 
     def flush(self, also: Callable[[Connection], None] | None = None) -> int:
-        """Write the batch in one transaction; returns the number of events written.
+        """Hand the batch to the writer (one transaction); returns the number of events.
 
-        `also` runs in the same transaction (e.g. to record how far a simulation got)."""
+        `also` runs in the same transaction (e.g. to record how far a simulation got); for
+        a background writer it must be picklable. With a background writer the batch may
+        still be on its way when this returns: `wait()` waits until it is written."""
+        batch = Batch(self.feed_last_id, finish=also)
         new_rows = {cls: list(map(_ROWS[cls], self.new.get(cls, ()))) for cls in TABLE_OF}
         # Changed rows, grouped by which columns changed: one UPDATE shape per group, and
         # indexes are only maintained for columns that really changed.
@@ -338,36 +359,23 @@ class MemoryState:
             row = _ROWS[cls](entity)
             if row != before:
                 updates[cls][tuple(compress(count(), map(ne, row, before)))].append(row)
+        # Catalogue and patrons first (changed rows may refer to them), then changes to
+        # existing rows (closing a loan, transport or hold frees its item), then new
+        # loans, holds and transports, which may take the freed item.
+        writes = batch.writes
+        for cls, table in ENTITY_TABLES[:3]:
+            if new_rows[cls]:
+                writes.append((table.name, None, new_rows[cls]))
+        for cls, table in ENTITY_TABLES:
+            if cls in updates:
+                writes.extend(_update_writes(table, updates[cls]))
+        for cls, table in ENTITY_TABLES[3:]:
+            if new_rows[cls]:
+                writes.append((table.name, None, new_rows[cls]))
+        first = self.feed_last_id + 1
+        batch.events = [event_row(first + n, event) for n, event in enumerate(self.events)]
         written = len(self.events)
-        with self.engine.begin() as c:
-            if c.dialect.name == "sqlite":
-                # Checkpoint the WAL every ~100 MB rather than every 4 MB: a bulk writer
-                # would otherwise pay a checkpoint (and its fsync) on every batch.
-                c.exec_driver_sql("PRAGMA wal_autocheckpoint=25000")
-                # A page cache of up to 256 MB instead of 2 MB: each batch changes rows all
-                # over the item and loan tables, which would otherwise be read back from
-                # the file page by page.
-                c.exec_driver_sql("PRAGMA cache_size=-262144")
-            counter = c.execute(
-                select(tables.feed_counter.c.last_id).where(tables.feed_counter.c.name == FEED)
-            ).scalar_one()
-            if counter != self.feed_last_id:
-                raise errors.Conflict(
-                    f"another writer changed the database during the batch (feed at {counter}, "
-                    f"expected {self.feed_last_id}); nothing of this batch was written"
-                )
-            # Catalogue and patrons first (changed rows may refer to them), then changes
-            # to existing rows (closing a loan, transport or hold frees its item), then
-            # new loans, holds and transports, which may take the freed item.
-            for cls, table in ENTITY_TABLES[:3]:
-                self._insert(c, table, new_rows[cls])
-            for cls, table in ENTITY_TABLES:
-                self._update(c, table, updates.get(cls, {}))
-            for cls, table in ENTITY_TABLES[3:]:
-                self._insert(c, table, new_rows[cls])
-            write_events(c, self.events)
-            if also is not None:
-                also(c)
+        self.writer.write(batch)
         self.feed_last_id += written
         for cls in TABLE_OF:
             rows_of = saved[cls]
@@ -383,29 +391,15 @@ class MemoryState:
         self._forget_history([*candidates, *created])
         return written
 
-    def _insert(self, c: Connection, table: Table, rows: list[tuple]) -> None:
-        if rows:
-            insert_rows(c, table, rows)
-            self._advance_sequence(c, table)
+    def wait(self) -> None:
+        """Wait until every flushed batch is in the database (raises the writer's error
+        if one is not)."""
+        self.writer.wait()
 
-    def _update(self, c: Connection, table: Table, groups: dict[tuple, list[tuple]]) -> None:
-        # Holds that release an item are written before those that take one, so the
-        # unique index on an item's live hold holds after every single statement.
-        claims = _claims_item(table)
-        for taking in (0, 1):
-            for columns, rows in groups.items():
-                update_rows(c, table, [r for r in rows if claims(r) == taking], columns)
-
-    def _advance_sequence(self, c: Connection, table: Table) -> None:
-        # Ids were handed out here; keep PostgreSQL's sequence ahead of them for later
-        # writers (the API). SQLite takes max(id) + 1 by itself.
-        if c.dialect.name == "postgresql":
-            c.execute(
-                text(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                    f"(SELECT max(id) FROM {table.name}))"
-                )
-            )
+    def close(self) -> None:
+        """Wait for the flushed batches and release the writer (a later flush starts it
+        again)."""
+        self.writer.close()
 
     def _forget_history(self, changed: Iterable[Any]) -> None:
         """Drop the loans, holds and transports this batch closed (only an entity the batch

@@ -10,6 +10,7 @@ as on SQLite, and a rolled-back transaction gives its ids back instead of leavin
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from operational.adapters.tables import (
     feed_counter,
 )
 from operational.adapters.tables import simulation_run as simulation_run_table
+from operational.domain.errors import Conflict
 from operational.domain.events import CirculationEvent
 
 FEED = "circulation_event"
@@ -68,6 +70,26 @@ def write_events(session: Session | Connection, events: Sequence[CirculationEven
     )
 
 
+def append_event_rows(connection: Connection, rows: Sequence[tuple]) -> None:
+    """Append event rows already numbered from the feed counter's current value + 1 (a
+    bulk writer that has the database to itself numbers its batch in advance); refuses if
+    the counter has moved since. Call last in the transaction, like write_events."""
+    if not rows:
+        return
+    last_id = connection.execute(
+        update(feed_counter)
+        .where(feed_counter.c.name == FEED)
+        .values(last_id=feed_counter.c.last_id + len(rows))
+        .returning(feed_counter.c.last_id)
+    ).scalar_one()
+    if last_id != rows[-1][0] or rows[0][0] != last_id - len(rows) + 1:
+        raise Conflict(
+            f"the feed counter is at {last_id - len(rows)}, but the batch's events are "
+            f"numbered from {rows[0][0]}"
+        )
+    insert_rows(connection, circulation_event, rows)
+
+
 def read_events(connection: Connection | Session, after: int, limit: int) -> list[dict]:
     rows = connection.execute(
         select(circulation_event)
@@ -76,6 +98,15 @@ def read_events(connection: Connection | Session, after: int, limit: int) -> lis
         .limit(limit)
     )
     return [dict(row._mapping) for row in rows]
+
+
+def record_finished_day(connection: Connection, run_id: int, day: date) -> None:
+    """Record how far a simulation got, in the transaction that writes that day."""
+    connection.execute(
+        update(simulation_run_table)
+        .where(simulation_run_table.c.id == run_id)
+        .values(last_finished_day=day, updated_at=datetime.now(UTC))
+    )
 
 
 def database_id(connection: Connection | Session) -> str | None:

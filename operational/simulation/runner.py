@@ -60,19 +60,27 @@ def run_days(
     on_day: Callable[[DayReport, float], None] | None = None,
     stop: StopAfterDay | None = None,
 ) -> list[DayReport]:
-    """Simulate from the next unfinished day up to and including last_day."""
+    """Simulate from the next unfinished day up to and including last_day. Each day is
+    written while the next is simulated; when this returns (or raises), every day it
+    reports is in the database."""
     reports = []
     day = simulation.next_day()
-    while day <= last_day:
-        began = time.perf_counter()
-        report = simulation.simulate_day(day)
-        # The lending core's state is hundreds of thousands of long-lived objects; keep
-        # the cyclic garbage collector from walking them all again and again.
-        gc.freeze()
-        reports.append(report)
-        if on_day is not None:
-            on_day(report, time.perf_counter() - began)
-        if stop is not None and stop.requested:
-            break
-        day += timedelta(days=1)
+    try:
+        while day <= last_day:
+            began = time.perf_counter()
+            report = simulation.simulate_day(day)
+            stopping = day == last_day or (stop is not None and stop.requested)
+            if stopping:
+                simulation.wait_written()  # the last day counts until it is stored
+            # The lending core's state is hundreds of thousands of long-lived objects;
+            # keep the cyclic garbage collector from walking them all again and again.
+            gc.freeze()
+            reports.append(report)
+            if on_day is not None:
+                on_day(report, time.perf_counter() - began)
+            if stopping or (stop is not None and stop.requested):
+                break
+            day += timedelta(days=1)
+    finally:
+        simulation.close()
     return reports

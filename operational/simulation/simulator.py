@@ -17,14 +17,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select
 
 from operational.adapters import tables
 from operational.adapters.batch import BatchUnitOfWork, MemoryState
+from operational.adapters.batch_writer import BackgroundWriter, can_run_in_background
+from operational.adapters.feed import record_finished_day
 from operational.clock import LIBRARY_TIMEZONE, SimulatedClock, local_date
 from operational.domain import errors
 from operational.domain.events import EventType
@@ -153,7 +155,10 @@ class Simulation:
         self.targets: dict[str, Target] = load_targets(reference_dir)
         self.population = Population.load(reference_dir)
         self.people = PeopleFactory(self.seed)
-        self.state = MemoryState(engine)
+        # The day's writes go to a writer process, which stores one day while this
+        # process simulates the next (adapters/batch_writer.py).
+        writer = BackgroundWriter(engine) if can_run_in_background(engine) else None
+        self.state = MemoryState(engine, writer)
         gc.freeze()  # loaded once and kept: not garbage the collector needs to walk
         self.uow = BatchUnitOfWork(self.state)
         self.clock = SimulatedClock(at(parameters.start, 6))
@@ -262,6 +267,7 @@ class Simulation:
         self._calibrate_activity(year)
         self._rebuild_sampler()
         events = self.uow.flush()
+        self.state.wait()  # the catalogue and cardholders are stored before the run's row
         with self.engine.begin() as c:
             self.run_id = c.execute(
                 insert(tables.simulation_run)
@@ -502,14 +508,17 @@ class Simulation:
         return DayReport(day, written, loans, self._counts["holds"], self._counts["refused"])
 
     def _finish_day(self, day: date) -> Callable:
-        def record(connection) -> None:
-            connection.execute(
-                update(tables.simulation_run)
-                .where(tables.simulation_run.c.id == self.run_id)
-                .values(last_finished_day=day, updated_at=datetime.now(UTC))
-            )
+        # A picklable call: the writer process runs it in the day's transaction.
+        return partial(record_finished_day, run_id=self.run_id, day=day)
 
-        return record
+    def wait_written(self) -> None:
+        """Wait until every simulated day is in the database."""
+        self.state.wait()
+
+    def close(self) -> None:
+        """Wait until every simulated day is in the database and stop the writer process
+        (simulating another day starts it again)."""
+        self.state.close()
 
     def _plan_from_events(self, day: date) -> None:
         """Plan tomorrow's behaviour from what happened today (new loans, renewals, holds
