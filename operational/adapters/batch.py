@@ -17,14 +17,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from itertools import compress, count
-from operator import attrgetter, ne
+from itertools import chain, compress, count
+from operator import attrgetter, itemgetter, ne
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, select
 
 from operational.adapters import tables
 from operational.adapters.batch_writer import BackgroundWriter, Batch, DirectWriter
+from operational.adapters.bulk import insert_statement, update_statement
 from operational.adapters.feed import FEED, event_row
 from operational.adapters.repository import found_or_raise
 from operational.domain import errors
@@ -106,20 +107,22 @@ def _claims_item(table: Table) -> Callable[[tuple], int]:
     return lambda row: 1 if row[status] in live else 0
 
 
-def _update_writes(table: Table, groups: dict[tuple[int, ...], list[tuple]]) -> list[tuple]:
-    """A table's UPDATEs, one per group of changed columns; holds that release an item
-    are written before those that take one, so the unique index on an item's live hold
-    holds after every single statement."""
+def _update_groups(
+    table: Table, groups: dict[tuple[int, ...], list[tuple]]
+) -> list[tuple[tuple[int, ...], list[tuple]]]:
+    """A table's changed rows, one UPDATE per group of changed columns; holds that
+    release an item are written before those that take one, so the unique index on an
+    item's live hold holds after every single statement."""
     if table is not tables.hold:
-        return [(table.name, columns, rows) for columns, rows in groups.items()]
+        return list(groups.items())
     claims = _claims_item(table)
-    writes = []
+    ordered = []
     for taking in (0, 1):
         for columns, rows in groups.items():
             part = [row for row in rows if claims(row) == taking]
             if part:
-                writes.append((table.name, columns, part))
-    return writes
+                ordered.append((columns, part))
+    return ordered
 
 
 def _new(cls: type, **attributes: Any) -> Any:
@@ -151,7 +154,7 @@ class MemoryState:
                 select(tables.feed_counter.c.last_id).where(tables.feed_counter.c.name == FEED)
             ).scalar_one()
         self.new: dict[type, list] = defaultdict(list)
-        self.touched: dict[int, Any] = {}
+        self.touched: set[Any] = set()
         self.events: list[CirculationEvent] = []
 
     # -- loading
@@ -314,7 +317,7 @@ class MemoryState:
         """Mark an entity as possibly changed in this batch (a use case took it to change
         it)."""
         if entity is not None:
-            self.touched[id(entity)] = entity
+            self.touched.add(entity)
         return entity
 
     def active_hold(self, patron_id: int, title_id: int) -> Hold | None:
@@ -322,17 +325,23 @@ class MemoryState:
         hold = self.latest_hold.get((patron_id, title_id))
         return hold if hold is not None and hold.is_active else None
 
-    def _changed_candidates(self) -> list[Any]:
-        """Every entity the batch may have changed: the touched ones, and every entity the
-        batch's events are about. Each change the rules make is recorded by an event that
-        names what it changed (so the feed replays to the state), which is how a hold taken
-        from a queue, or the item a hold or transport moves, is found here."""
-        candidates = dict(self.touched)
-        for event in self.events:
-            for entity in (event.item, event.loan, event.hold, event.transport):
-                if entity is not None:
-                    candidates[id(entity)] = entity
-        return list(candidates.values())
+    def _changed_candidates(self) -> dict[type, set]:
+        """Every entity the batch may have changed, by class: the touched ones, and every
+        entity the batch's events are about. Each change the rules make is recorded by an
+        event that names what it changed (so the feed replays to the state), which is how
+        a hold taken from a queue, or the item a hold or transport moves, is found here."""
+        events = self.events
+        candidates: dict[type, set] = {
+            Item: {event.item for event in events},
+            Loan: {event.loan for event in events},
+            Hold: {event.hold for event in events},
+            Transport: {event.transport for event in events},
+        }
+        for entity in self.touched:
+            candidates.setdefault(type(entity), set()).add(entity)
+        for entities in candidates.values():
+            entities.discard(None)
+        return candidates
 
     # -- writing a batch
 
@@ -346,49 +355,58 @@ class MemoryState:
         new_rows = {cls: list(map(_ROWS[cls], self.new.get(cls, ()))) for cls in TABLE_OF}
         # Changed rows, grouped by which columns changed: one UPDATE shape per group, and
         # indexes are only maintained for columns that really changed.
-        updates: dict[type, dict[tuple[int, ...], list[tuple]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
-        saved = self.saved
+        updates: dict[type, dict[tuple[int, ...], list[tuple]]] = {}
         candidates = self._changed_candidates()
-        for entity in candidates:
-            cls = type(entity)
-            before = saved[cls].get(entity.id)
-            if before is None:
-                continue  # new in this batch (inserted whole), or never to be written
-            row = _ROWS[cls](entity)
-            if row != before:
-                updates[cls][tuple(compress(count(), map(ne, row, before)))].append(row)
+        for cls, entities in candidates.items():
+            stored = self.saved[cls].get
+            row_of = _ROWS[cls]
+            groups: dict[tuple[int, ...], list[tuple]] = defaultdict(list)
+            for entity in entities:
+                before = stored(entity.id)
+                if before is None:
+                    continue  # new in this batch (inserted whole), or never to be written
+                row = row_of(entity)
+                if row != before:
+                    groups[tuple(compress(count(), map(ne, row, before)))].append(row)
+            if groups:
+                updates[cls] = groups
         # Catalogue and patrons first (changed rows may refer to them), then changes to
         # existing rows (closing a loan, transport or hold frees its item), then new
-        # loans, holds and transports, which may take the freed item.
+        # loans, holds and transports, which may take the freed item. The rows go to the
+        # writer as driver parameters.
+        dialect = self.engine.dialect
         writes = batch.writes
         for cls, table in ENTITY_TABLES[:3]:
             if new_rows[cls]:
-                writes.append((table.name, None, new_rows[cls]))
+                writes.append((table.name, True, *insert_statement(dialect, table, new_rows[cls])))
         for cls, table in ENTITY_TABLES:
             if cls in updates:
-                writes.extend(_update_writes(table, updates[cls]))
+                for columns, rows in _update_groups(table, updates[cls]):
+                    writes.append(
+                        (table.name, False, *update_statement(dialect, table, rows, columns))
+                    )
         for cls, table in ENTITY_TABLES[3:]:
             if new_rows[cls]:
-                writes.append((table.name, None, new_rows[cls]))
+                writes.append((table.name, True, *insert_statement(dialect, table, new_rows[cls])))
         first = self.feed_last_id + 1
-        batch.events = [event_row(first + n, event) for n, event in enumerate(self.events)]
+        batch.events = insert_statement(
+            dialect,
+            tables.circulation_event,
+            [event_row(first + n, event) for n, event in enumerate(self.events)],
+        )
         written = len(self.events)
         self.writer.write(batch)
         self.feed_last_id += written
-        for cls in TABLE_OF:
-            rows_of = saved[cls]
-            for row in new_rows[cls]:
-                rows_of[row[0]] = row
-            for rows in updates.get(cls, {}).values():
-                for row in rows:
-                    rows_of[row[0]] = row
-        created = [e for new in self.new.values() for e in new]
-        self.new.clear()
+        for cls, rows in new_rows.items():
+            self.saved[cls].update(zip(map(itemgetter(0), rows), rows, strict=True))
+        for cls, groups in updates.items():
+            stored = self.saved[cls]
+            for rows in groups.values():
+                stored.update(zip(map(itemgetter(0), rows), rows, strict=True))
+        self._forget_history(candidates, self.new)
+        self.new = defaultdict(list)
         self.touched.clear()
         self.events = []
-        self._forget_history([*candidates, *created])
         return written
 
     def wait(self) -> None:
@@ -401,33 +419,31 @@ class MemoryState:
         again)."""
         self.writer.close()
 
-    def _forget_history(self, changed: Iterable[Any]) -> None:
+    def _forget_history(self, changed: dict[type, set], created: dict[type, list]) -> None:
         """Drop the loans, holds and transports this batch closed (only an entity the batch
-        changed can have been closed by it)."""
-        for entity in changed:
-            cls = type(entity)
-            if cls is Loan:
-                if entity.returned_at is None or self.loans.get(entity.id) is not entity:
-                    continue
-                del self.loans[entity.id]
-                self.saved[Loan].pop(entity.id, None)
-                if self.open_loan_by_item.get(entity.item.id) is entity:
-                    del self.open_loan_by_item[entity.item.id]
-                self.loans_by_patron[entity.patron.id].remove(entity)
-            elif cls is Hold:
-                if entity.is_active or self.holds.get(entity.id) is not entity:
-                    continue
-                del self.holds[entity.id]
-                self.saved[Hold].pop(entity.id, None)
-                self.holds_by_title[entity.title.id].remove(entity)
-                key = (entity.patron.id, entity.title.id)
-                if self.latest_hold.get(key) is entity:
-                    del self.latest_hold[key]
-            elif cls is Transport:
-                if entity.is_open or self.transports.get(entity.id) is not entity:
-                    continue
-                del self.transports[entity.id]
-                self.saved[Transport].pop(entity.id, None)
+        changed or created can have been closed by it)."""
+        for loan in chain(changed.get(Loan, ()), created.get(Loan, ())):
+            if loan.returned_at is None or self.loans.get(loan.id) is not loan:
+                continue
+            del self.loans[loan.id]
+            self.saved[Loan].pop(loan.id, None)
+            if self.open_loan_by_item.get(loan.item.id) is loan:
+                del self.open_loan_by_item[loan.item.id]
+            self.loans_by_patron[loan.patron.id].remove(loan)
+        for hold in chain(changed.get(Hold, ()), created.get(Hold, ())):
+            if hold.is_active or self.holds.get(hold.id) is not hold:
+                continue
+            del self.holds[hold.id]
+            self.saved[Hold].pop(hold.id, None)
+            self.holds_by_title[hold.title.id].remove(hold)
+            key = (hold.patron.id, hold.title.id)
+            if self.latest_hold.get(key) is hold:
+                del self.latest_hold[key]
+        for transport in chain(changed.get(Transport, ()), created.get(Transport, ())):
+            if transport.is_open or self.transports.get(transport.id) is not transport:
+                continue
+            del self.transports[transport.id]
+            self.saved[Transport].pop(transport.id, None)
 
 
 _QUEUE_ORDER = attrgetter("placed_at", "id")
@@ -468,39 +484,56 @@ class _Reference(_Repository):
         raise errors.InvalidRequest("membership changes are not part of a batch")
 
 
+def _not_found(what: str, key) -> errors.NotFound:
+    return errors.NotFound(f"no {what} {key!r}")  # as repository.found_or_raise says it
+
+
+# The repositories below run for every use case of a simulated day: lookups are written
+# out rather than going through found_or_raise and touch.
+
+
 class _Titles(_Repository):
     def get(self, title_id: int) -> Title:
-        return found_or_raise(self.state.titles.get(title_id), "title", title_id)
+        title = self.state.titles.get(title_id)
+        if title is None:
+            raise _not_found("title", title_id)
+        return title
 
-    def lock(self, title_id: int) -> Title:
-        return self.get(title_id)  # the batch has the database to itself
+    lock = get  # the batch has the database to itself
 
 
 class _Items(_Repository):
     def by_barcode(self, barcode: str) -> Item:
         item = self.state.items_by_barcode.get(barcode)
-        return self.state.touch(found_or_raise(item, "item with barcode", barcode))
+        if item is None:
+            raise _not_found("item with barcode", barcode)
+        self.state.touched.add(item)
+        return item
 
     def barcode_taken(self, barcode: str) -> bool:
         return barcode in self.state.items_by_barcode
 
     def lock(self, item_id: int) -> Item:
-        return self.state.touch(found_or_raise(self.state.items.get(item_id), "item", item_id))
+        item = self.state.items.get(item_id)
+        if item is None:
+            raise _not_found("item", item_id)
+        self.state.touched.add(item)
+        return item
 
     def available_copies(self, title_id: int) -> list[Item]:
         # Not touched: the events of the hold or transport the copy goes to name it.
+        available = ItemStatus.AVAILABLE
         return [
-            item
-            for item in self.state.items_by_title.get(title_id, ())
-            if item.status == ItemStatus.AVAILABLE
+            item for item in self.state.items_by_title.get(title_id, ()) if item.status == available
         ]
 
 
 class _Patrons(_Repository):
     def by_card(self, card_number: str) -> Patron:
-        return found_or_raise(
-            self.state.patrons_by_card.get(card_number), "patron with card", card_number
-        )
+        patron = self.state.patrons_by_card.get(card_number)
+        if patron is None:
+            raise _not_found("patron with card", card_number)
+        return patron
 
     def card_taken(self, card_number: str) -> bool:
         return card_number in self.state.patrons_by_card
@@ -511,18 +544,25 @@ class _Patrons(_Repository):
 
 class _Loans(_Repository):
     def get(self, loan_id: int) -> Loan:
-        return self.state.touch(found_or_raise(self.state.loans.get(loan_id), "open loan", loan_id))
+        loan = self.state.loans.get(loan_id)
+        if loan is None:
+            raise _not_found("open loan", loan_id)
+        self.state.touched.add(loan)
+        return loan
 
     def open_for_item(self, item_id: int) -> Loan | None:
         loan = self.state.open_loan_by_item.get(item_id)
-        return self.state.touch(loan) if loan is not None and loan.is_active else None
+        if loan is None or not loan.is_active:
+            return None
+        self.state.touched.add(loan)
+        return loan
 
     def count_open(self, patron_id: int, media_type: MediaType) -> int:
-        return sum(
-            1
-            for loan in self.state.loans_by_patron.get(patron_id, ())
-            if loan.is_active and loan.item.title.media_type == media_type
-        )
+        count = 0
+        for loan in self.state.loans_by_patron.get(patron_id, ()):
+            if loan.item.title.media_type == media_type and loan.is_active:
+                count += 1
+        return count
 
     def of_patron(self, patron_id: int, open_only: bool = False) -> list[Loan]:
         return [
@@ -534,20 +574,22 @@ class _Loans(_Repository):
 
 class _Holds(_Repository):
     def get(self, hold_id: int) -> Hold:
-        return self.state.touch(
-            found_or_raise(self.state.holds.get(hold_id), "active hold", hold_id)
-        )
+        hold = self.state.holds.get(hold_id)
+        if hold is None:
+            raise _not_found("active hold", hold_id)
+        self.state.touched.add(hold)
+        return hold
 
     def waiting_for_title(self, title_id: int) -> list[Hold]:
         # Not touched: a hold the rules take from the queue is trapped, and that event
         # names it.
-        waiting = [
-            hold
-            for hold in self.state.holds_by_title.get(title_id, ())
-            if hold.status == HoldStatus.WAITING
-        ]
-        waiting.sort(key=_QUEUE_ORDER)
-        return waiting
+        holds = self.state.holds_by_title.get(title_id)
+        if not holds:
+            return []  # most titles: nobody waits
+        waiting = HoldStatus.WAITING
+        queue = [hold for hold in holds if hold.status == waiting]
+        queue.sort(key=_QUEUE_ORDER)
+        return queue
 
     def active_for(self, patron_id: int, title_id: int) -> Hold | None:
         return self.state.touch(self.state.active_hold(patron_id, title_id))
@@ -570,9 +612,11 @@ class _Holds(_Repository):
 
 class _Transports(_Repository):
     def get(self, transport_id: int) -> Transport:
-        return self.state.touch(
-            found_or_raise(self.state.transports.get(transport_id), "open transport", transport_id)
-        )
+        transport = self.state.transports.get(transport_id)
+        if transport is None:
+            raise _not_found("open transport", transport_id)
+        self.state.touched.add(transport)
+        return transport
 
     def open(self) -> list[Transport]:
         return [self.state.touch(t) for t in self.state.transports.values() if t.is_open]
@@ -602,34 +646,37 @@ class BatchUnitOfWork:
         self.loans = _Loans(state)
         self.holds = _Holds(state)
         self.transports = _Transports(state)
-        self._pending: list[CirculationEvent] = []
+        # An attribute, not a property: the use cases ask for it several times each.
+        self.consortium: Consortium = state.consortium
+        self._mark: int | None = None
 
-    @property
-    def consortium(self) -> Consortium:
-        return self.state.consortium
+    # A use case's events go straight into the batch; leaving the block without commit()
+    # takes them out again.
 
     def __enter__(self) -> BatchUnitOfWork:
-        self._pending = []
+        self._mark = len(self.state.events)
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self._pending = []
+        if self._mark is not None:
+            del self.state.events[self._mark :]
+            self._mark = None
 
     def record(self, events: CirculationEvent | Iterable[CirculationEvent]) -> None:
-        if isinstance(events, CirculationEvent):
-            self._pending.append(events)
+        if type(events) is CirculationEvent:
+            self.state.events.append(events)
         else:
-            self._pending.extend(events)
+            self.state.events.extend(events)
 
     def refresh(self, entity) -> None:
         self.state.touch(entity)
 
     def commit(self) -> None:
-        self.state.events.extend(self._pending)
-        self._pending = []
+        self._mark = len(self.state.events)
 
     def rollback(self) -> None:
-        self._pending = []
+        if self._mark is not None:
+            del self.state.events[self._mark :]
 
     def flush(self, also: Callable[[Connection], None] | None = None) -> int:
         return self.state.flush(also)

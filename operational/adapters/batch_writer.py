@@ -22,6 +22,7 @@ pipe, after finishing the batch it has read whole.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import pickle
 import signal
@@ -37,24 +38,22 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.engine import make_url
 
 from operational.adapters import tables
-from operational.adapters.bulk import insert_rows, update_rows
-from operational.adapters.feed import FEED, append_event_rows
+from operational.adapters.feed import FEED, append_events
 from operational.domain import errors
-
-TABLES = {table.name: table for table in tables.metadata.sorted_tables}
 
 
 @dataclass
 class Batch:
-    """One transaction's writes: `writes` are (table name, changed column indexes or None
-    for an INSERT, rows as value tuples in column order), executed in order; `events` are
-    circulation_event rows numbered from `feed_last_id` + 1, where the feed counter must
-    stand when the batch is written. `finish` (a picklable callable, for a background
-    writer) runs last in the same transaction."""
+    """One transaction's writes, as driver parameters (bulk.insert_statement and
+    bulk.update_statement make them): `writes` are (table name, whether it is an INSERT,
+    SQL, parameter rows), executed in order; `events` the INSERT into circulation_event
+    of rows numbered from `feed_last_id` + 1, where the feed counter must stand when the
+    batch is written. `finish` (a picklable callable, for a background writer) runs last
+    in the same transaction."""
 
     feed_last_id: int
-    writes: list[tuple[str, tuple[int, ...] | None, list[tuple]]] = field(default_factory=list)
-    events: list[tuple] = field(default_factory=list)
+    writes: list[tuple[str, bool, str, list[tuple]]] = field(default_factory=list)
+    events: tuple[str, list[tuple]] = ("", [])
     finish: Callable[[Connection], None] | None = None
 
 
@@ -75,27 +74,24 @@ def write_batch(c: Connection, batch: Batch) -> int:
             f"another writer changed the database during the batch (feed at {counter}, "
             f"expected {batch.feed_last_id}); nothing of this batch was written"
         )
-    for name, columns, rows in batch.writes:
-        table = TABLES[name]
-        if columns is None:
-            insert_rows(c, table, rows)
-            _advance_sequence(c, table)
-        else:
-            update_rows(c, table, rows, columns)
-    append_event_rows(c, batch.events)
+    for name, inserts, statement, parameters in batch.writes:
+        c.exec_driver_sql(statement, parameters)
+        if inserts:
+            _advance_sequence(c, name)
+    append_events(c, *batch.events)
     if batch.finish is not None:
         batch.finish(c)
-    return len(batch.events)
+    return len(batch.events[1])
 
 
-def _advance_sequence(c: Connection, table) -> None:
+def _advance_sequence(c: Connection, table: str) -> None:
     # Ids were handed out by the bulk writer; keep PostgreSQL's sequence ahead of them for
     # later writers (the API). SQLite takes max(id) + 1 by itself.
     if c.dialect.name == "postgresql":
         c.execute(
             text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                f"(SELECT max(id) FROM {table.name}))"
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
             )
         )
 
@@ -138,6 +134,10 @@ class BackgroundWriter:
             stdout=subprocess.PIPE,
             close_fds=True,
         )
+        with contextlib.suppress(AttributeError, OSError):
+            # A day's batch fits the pipe at once (Linux allows 1 MB unprivileged): the
+            # simulation hands it over without waiting for the writer to be scheduled.
+            fcntl.fcntl(process.stdin.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
         # The URL (it may hold a password) goes through the pipe, not the command line.
         _send(process.stdin, self.url)
         self._finalizer = weakref.finalize(self, _stop, process)

@@ -70,24 +70,27 @@ def write_events(session: Session | Connection, events: Sequence[CirculationEven
     )
 
 
-def append_event_rows(connection: Connection, rows: Sequence[tuple]) -> None:
-    """Append event rows already numbered from the feed counter's current value + 1 (a
-    bulk writer that has the database to itself numbers its batch in advance); refuses if
-    the counter has moved since. Call last in the transaction, like write_events."""
-    if not rows:
+def append_events(connection: Connection, statement: str, parameters: Sequence[tuple]) -> None:
+    """Append events given as the driver parameters of `statement` (an INSERT into
+    circulation_event, as bulk.insert_statement makes it), already numbered from the feed
+    counter's current value + 1: a bulk writer that has the database to itself numbers
+    its batch in advance. Refuses if the counter has moved since. Call last in the
+    transaction, like write_events."""
+    if not parameters:
         return
+    count = len(parameters)
     last_id = connection.execute(
         update(feed_counter)
         .where(feed_counter.c.name == FEED)
-        .values(last_id=feed_counter.c.last_id + len(rows))
+        .values(last_id=feed_counter.c.last_id + count)
         .returning(feed_counter.c.last_id)
     ).scalar_one()
-    if last_id != rows[-1][0] or rows[0][0] != last_id - len(rows) + 1:
+    if parameters[0][0] != last_id - count + 1 or parameters[-1][0] != last_id:
         raise Conflict(
-            f"the feed counter is at {last_id - len(rows)}, but the batch's events are "
-            f"numbered from {rows[0][0]}"
+            f"the feed counter is at {last_id - count}, but the batch's events are "
+            f"numbered from {parameters[0][0]}"
         )
-    insert_rows(connection, circulation_event, rows)
+    connection.exec_driver_sql(statement, parameters)
 
 
 def read_events(connection: Connection | Session, after: int, limit: int) -> list[dict]:

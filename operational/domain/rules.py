@@ -72,7 +72,7 @@ class Consortium:
         """Whether the two municipalities' libraries are one system on that day."""
         if municipality_a == municipality_b:
             return True
-        members = self.members_on(day)
+        members = self._members_on.get(day) or self.members_on(day)
         return municipality_a in members and municipality_b in members
 
     def check_patron_may_use(self, patron: Patron, branch: Branch, day: date) -> None:
@@ -89,6 +89,8 @@ class Consortium:
         owner = self.branch(item.home_branch_code).municipality_code
         at = self.branch(item.current_branch_code).municipality_code
         pickup = self.branch(pickup_branch_code).municipality_code
+        if owner == home and at == home and pickup == home:
+            return True  # all within the patron's own municipality
         return (
             self.shares(home, owner, day)
             and self.shares(home, at, day)
