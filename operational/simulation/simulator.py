@@ -117,22 +117,23 @@ class DayReport:
 
 def at(day: date, hour: float) -> datetime:
     """A local time on a simulated day, as UTC."""
-    offset = _steady_offset(day)
-    if offset is not None and 0 <= hour < 24:
+    midnight = _steady_midnight(day)
+    if midnight is not None and 0 <= hour < 24:
         # The same moment as below, without a time-zone lookup per call.
-        moment = datetime.combine(day, time(0)) + timedelta(hours=hour) - offset
-        return moment.replace(tzinfo=UTC)
+        return midnight + timedelta(hours=hour)
     moment = datetime.combine(day, time(0), tzinfo=LIBRARY_TIMEZONE) + timedelta(hours=hour)
     return moment.astimezone(UTC)
 
 
 @cache
-def _steady_offset(day: date) -> timedelta | None:
-    """The libraries' UTC offset on a day without a clock change (None on the two days a
-    year the clocks go forward or back)."""
+def _steady_midnight(day: date) -> datetime | None:
+    """The libraries' midnight starting a day without a clock change, as UTC (None on the
+    two days a year the clocks go forward or back)."""
     first = datetime.combine(day, time(0), tzinfo=LIBRARY_TIMEZONE).utcoffset()
     last = datetime.combine(day, time(23, 59, 59, 999999), tzinfo=LIBRARY_TIMEZONE).utcoffset()
-    return first if first == last else None
+    if first != last:
+        return None
+    return (datetime.combine(day, time(0)) - first).replace(tzinfo=UTC)
 
 
 class Simulation:
@@ -483,6 +484,8 @@ class Simulation:
     def simulate_day(self, day: date) -> DayReport:
         rng = day_rng(self.seed, day)
         self._counts = defaultdict(int)
+        # The lending branches open today (the calendar's answer, asked once a day).
+        self._open_today = {b.code for b in self.lending_branches if calendar.branch_open(b, day)}
         if day.day == 1 and day != self.params.start:
             self._renew_collection(day, rng)
         self.clock.set(at(day, 7))
@@ -496,7 +499,8 @@ class Simulation:
             actions.append((hour, len(actions), self._visit_action(day, patron, rng)))
         for hour, municipality in self._registrations(day, rng):
             actions.append((hour, len(actions), self._registration_action(day, municipality, rng)))
-        for hour, _, action in sorted(actions, key=lambda a: (a[0], a[1])):
+        actions.sort()  # by hour, then in the order drawn (the indexes are unique)
+        for hour, _, action in actions:
             self.clock.set(at(day, hour))
             action()
         self.clock.set(at(day, VAN_LEAVES_AT))
@@ -536,9 +540,10 @@ class Simulation:
             elif event.type == EventType.TRANSPORT_DISPATCHED:
                 self._plan_arrival(event.transport, tomorrow)
 
-    def _try(self, action: Callable[[], object]) -> object | None:
+    def _try(self, use_case: Callable, *arguments) -> object | None:
+        """Run a use case on the simulated clock; a refusal counts and returns None."""
         try:
-            return action()
+            return use_case(self.uow, self.clock, *arguments)
         except errors.DomainError as refusal:
             self._counts["refused"] += 1
             log.debug("refused: %s", refusal)
@@ -551,13 +556,13 @@ class Simulation:
             if kind == "arrive":
                 transport = self.state.transports.get(entity_id)
                 if transport is not None and transport.is_open:
-                    self._try(lambda: services.receive_transport(self.uow, self.clock, entity_id))
+                    self._try(services.receive_transport, entity_id)
             elif kind == "pickup":
                 self._pickup(day, entity_id)
             elif kind == "give_up":
                 hold = self.state.holds.get(entity_id)
                 if hold is not None and hold.status == HoldStatus.WAITING:
-                    self._try(lambda: services.cancel_hold(self.uow, self.clock, entity_id))
+                    self._try(services.cancel_hold, entity_id)
             else:
                 loan = self.state.loans.get(entity_id)
                 if loan is not None and loan.is_active:
@@ -569,17 +574,16 @@ class Simulation:
         hold = self.state.holds.get(hold_id)
         if hold is None or hold.status != HoldStatus.READY:
             return
-        branch = self.state.branches[hold.pickup_branch_code]
-        if not calendar.branch_open(branch, day):
+        code = hold.pickup_branch_code
+        if code not in self._open_today:
             if local_date(hold.expires_at) > day:
                 self._agenda[day + timedelta(days=1)].append(("pickup", hold_id))
             return
-        card, barcode = hold.patron.card_number, hold.item.barcode
-        if self._try(lambda: services.checkout(self.uow, self.clock, card, barcode, branch.code)):
+        if self._try(services.checkout, hold.patron.card_number, hold.item.barcode, code):
             self._counts["loans"] += 1
 
     def _renew(self, day: date, loan: Loan) -> None:
-        if self._try(lambda: services.renew(self.uow, self.clock, loan.id)) is None:
+        if self._try(services.renew, loan.id) is None:
             self._refused_renewal.add(loan.id)
             when, kind = self._loan_next(loan, day + timedelta(days=1))
             self._agenda[when].append((kind, loan.id))
@@ -593,13 +597,10 @@ class Simulation:
         elif loan.branch_code != home.code and unit(self.seed, "return-there", loan.id) < 0.5:
             choice = self.state.branches[loan.branch_code]
         for branch in (choice, home):
-            usable = calendar.branch_open(branch, day) and self.consortium.shares(
+            usable = branch.code in self._open_today and self.consortium.shares(
                 patron.home_municipality_code, branch.municipality_code, day
             )
-            returned = usable and self._try(
-                lambda b=branch: services.checkin(self.uow, self.clock, loan.item.barcode, b.code)
-            )
-            if returned:
+            if usable and self._try(services.checkin, loan.item.barcode, branch.code):
                 return
         self._agenda[day + timedelta(days=1)].append(("return", loan.id))
 
@@ -627,7 +628,7 @@ class Simulation:
                 b
                 for b in self.lending_branches
                 if b.code != home.code
-                and calendar.branch_open(b, day)
+                and b.code in self._open_today
                 and self.consortium.shares(municipality, b.municipality_code, day)
             ]
             weights = [
@@ -680,12 +681,10 @@ class Simulation:
             elsewhere = self._nearby_branch(patron, home, day, salt=rng.randrange(1 << 30))
             if elsewhere is not None:
                 return elsewhere
-        if calendar.branch_open(home, day):
+        if home.code in self._open_today:
             return home
         open_here = [
-            b
-            for b in self.branches_of[patron.home_municipality_code]
-            if calendar.branch_open(b, day)
+            b for b in self.branches_of[patron.home_municipality_code] if b.code in self._open_today
         ]
         return max(open_here, key=lambda b: self.branch_weight[b.code]) if open_here else None
 
@@ -714,11 +713,7 @@ class Simulation:
                 item = self._browse(branch.code, audience, rng)
             if item is None:
                 continue
-            loan = self._try(
-                lambda i=item: services.checkout(
-                    self.uow, self.clock, patron.card_number, i.barcode, branch.code
-                )
-            )
+            loan = self._try(services.checkout, patron.card_number, item.barcode, branch.code)
             if loan is None:
                 return  # e.g. the loan limit: the visit ends here
             self._counts["loans"] += 1
@@ -735,8 +730,9 @@ class Simulation:
     def _on_shelf(self, title_id: int | None, branch_code: str):
         if title_id is None:
             return None
+        available = ItemStatus.AVAILABLE
         for item in self.state.items_by_title.get(title_id, ()):
-            if item.status == ItemStatus.AVAILABLE and item.current_branch_code == branch_code:
+            if item.current_branch_code == branch_code and item.status == available:
                 return item
         return None
 
@@ -769,11 +765,7 @@ class Simulation:
     def _place_hold(self, patron, title_id: int, branch) -> bool:
         if self.state.active_hold(patron.id, title_id) is not None:
             return True  # already waiting for it
-        hold = self._try(
-            lambda: services.place_hold(
-                self.uow, self.clock, patron.card_number, title_id, branch.code
-            )
-        )
+        hold = self._try(services.place_hold, patron.card_number, title_id, branch.code)
         if hold is not None:
             self._counts["holds"] += 1
         return hold is not None
@@ -829,9 +821,7 @@ class Simulation:
                     continue
                 if transport.requested_at > now:
                     continue
-                self._try(
-                    lambda t=transport: services.dispatch_transport(self.uow, self.clock, t.id)
-                )
+                self._try(services.dispatch_transport, transport.id)
 
     def _renew_collection(self, day: date, rng) -> None:
         """Monthly acquisitions (new titles, bought by each municipality) and weeding."""
@@ -862,7 +852,5 @@ class Simulation:
                 on_own_shelf = (
                     item.status == ItemStatus.AVAILABLE and item.current_branch_code == branch.code
                 )
-                if on_own_shelf and self._try(
-                    lambda i=item: services.withdraw_item(self.uow, self.clock, i.barcode)
-                ):
+                if on_own_shelf and self._try(services.withdraw_item, item.barcode):
                     wanted -= 1
