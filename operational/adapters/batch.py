@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import cache
 from itertools import chain, compress, count
 from operator import attrgetter, itemgetter, ne
 from typing import Any
@@ -25,8 +26,8 @@ from sqlalchemy import Connection, Engine, Table, func, select
 
 from operational.adapters import tables
 from operational.adapters.batch_writer import BackgroundWriter, Batch, DirectWriter
-from operational.adapters.bulk import insert_statement, update_statement
-from operational.adapters.feed import FEED, event_row
+from operational.adapters.bulk import insert_sql, row_function, update_sql
+from operational.adapters.feed import FEED, event_parameters
 from operational.adapters.repository import found_or_raise
 from operational.domain import errors
 from operational.domain.events import CirculationEvent
@@ -76,9 +77,8 @@ _ATTRIBUTES = {
 }
 
 
-def _row_function(cls: type, table: Table) -> Callable[[Any], tuple]:
-    """A function returning an entity's values in its table's column order, written out
-    as one expression (this runs for every changed entity of every batch)."""
+def _row_expressions(cls: type, table: Table) -> list[str]:
+    """Each column of an entity's row as an expression of the entity `e`."""
     parts = []
     for column in table.columns:
         reference = _REFERENCES.get(column.name)
@@ -86,15 +86,29 @@ def _row_function(cls: type, table: Table) -> Callable[[Any], tuple]:
             parts.append(f"(None if e.{reference} is None else e.{reference}.id)")
         else:
             parts.append(f"e.{column.name}")
-    return eval(f"lambda e: ({', '.join(parts)},)")
+    return parts
 
 
-_ROWS = {cls: _row_function(cls, table) for cls, table in ENTITY_TABLES}
+_ROWS = {
+    cls: eval(f"lambda e: ({', '.join(_row_expressions(cls, table))},)")
+    for cls, table in ENTITY_TABLES
+}
 
 
 def entity_row(entity: Any) -> tuple:
     """The entity's values in its table's column order."""
     return _ROWS[type(entity)](entity)
+
+
+@cache
+def _stored_rows(dialect) -> dict[type, Callable[[Any], tuple]]:
+    """For each entity class, a function returning an entity's row as the driver values
+    the database is given (what a batch writes, and what it compares to find changes),
+    written out as one expression: it runs for every new or changed entity."""
+    return {
+        cls: row_function(table, dialect, _row_expressions(cls, table), "e")
+        for cls, table in ENTITY_TABLES
+    }
 
 
 def _claims_item(table: Table) -> Callable[[tuple], int]:
@@ -103,7 +117,7 @@ def _claims_item(table: Table) -> Callable[[tuple], int]:
     if table is not tables.hold:
         return lambda row: 0
     status = [column.name for column in table.columns].index("status")
-    live = {HoldStatus.IN_TRANSIT, HoldStatus.READY}
+    live = {HoldStatus.IN_TRANSIT.value, HoldStatus.READY.value}
     return lambda row: 1 if row[status] in live else 0
 
 
@@ -147,6 +161,8 @@ class MemoryState:
     def __init__(self, engine: Engine, writer: DirectWriter | BackgroundWriter | None = None):
         self.engine = engine
         self.writer = writer if writer is not None else DirectWriter(engine)
+        self.dialect = engine.dialect
+        self.stored_row = _stored_rows(engine.dialect)
         with engine.connect() as c:
             self._load_reference(c)
             self._load_entities(c)
@@ -211,7 +227,8 @@ class MemoryState:
         return c.execute(select(table).where(*where).order_by(table.c.id))
 
     def _load_entities(self, c: Connection) -> None:
-        # The stored row of each entity class's entities, by id (to detect changes).
+        # The stored row of each entity class's entities (as driver values), by id, to
+        # detect changes.
         self.saved: dict[type, dict[int, tuple]] = {cls: {} for cls in TABLE_OF}
         self.titles: dict[int, Title] = {}
         for r in self._rows(c, tables.title):
@@ -283,7 +300,7 @@ class MemoryState:
         """Index an entity; `saved` ones remember their stored row to detect changes."""
         cls = type(entity)
         if saved:
-            self.saved[cls][entity.id] = entity_row(entity)
+            self.saved[cls][entity.id] = self.stored_row[cls](entity)
         if cls is Title:
             self.titles[entity.id] = entity
         elif cls is Item:
@@ -352,14 +369,15 @@ class MemoryState:
         a background writer it must be picklable. With a background writer the batch may
         still be on its way when this returns: `wait()` waits until it is written."""
         batch = Batch(self.feed_last_id, finish=also)
-        new_rows = {cls: list(map(_ROWS[cls], self.new.get(cls, ()))) for cls in TABLE_OF}
+        stored_row = self.stored_row
+        new_rows = {cls: list(map(stored_row[cls], self.new.get(cls, ()))) for cls in TABLE_OF}
         # Changed rows, grouped by which columns changed: one UPDATE shape per group, and
         # indexes are only maintained for columns that really changed.
         updates: dict[type, dict[tuple[int, ...], list[tuple]]] = {}
         candidates = self._changed_candidates()
         for cls, entities in candidates.items():
             stored = self.saved[cls].get
-            row_of = _ROWS[cls]
+            row_of = stored_row[cls]
             groups: dict[tuple[int, ...], list[tuple]] = defaultdict(list)
             for entity in entities:
                 before = stored(entity.id)
@@ -372,28 +390,25 @@ class MemoryState:
                 updates[cls] = groups
         # Catalogue and patrons first (changed rows may refer to them), then changes to
         # existing rows (closing a loan, transport or hold frees its item), then new
-        # loans, holds and transports, which may take the freed item. The rows go to the
-        # writer as driver parameters.
-        dialect = self.engine.dialect
+        # loans, holds and transports, which may take the freed item.
+        dialect = self.dialect
         writes = batch.writes
         for cls, table in ENTITY_TABLES[:3]:
             if new_rows[cls]:
-                writes.append((table.name, True, *insert_statement(dialect, table, new_rows[cls])))
+                writes.append((table.name, True, insert_sql(table, dialect), new_rows[cls]))
         for cls, table in ENTITY_TABLES:
             if cls in updates:
                 for columns, rows in _update_groups(table, updates[cls]):
+                    sql = update_sql(table, dialect, columns)
                     writes.append(
-                        (table.name, False, *update_statement(dialect, table, rows, columns))
+                        (table.name, False, sql, list(map(itemgetter(*columns, 0), rows)))
                     )
         for cls, table in ENTITY_TABLES[3:]:
             if new_rows[cls]:
-                writes.append((table.name, True, *insert_statement(dialect, table, new_rows[cls])))
+                writes.append((table.name, True, insert_sql(table, dialect), new_rows[cls]))
         first = self.feed_last_id + 1
-        batch.events = insert_statement(
-            dialect,
-            tables.circulation_event,
-            [event_row(first + n, event) for n, event in enumerate(self.events)],
-        )
+        event = event_parameters(dialect)
+        batch.events = [event(first + n, e) for n, e in enumerate(self.events)]
         written = len(self.events)
         self.writer.write(batch)
         self.feed_last_id += written

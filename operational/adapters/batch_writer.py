@@ -44,16 +44,15 @@ from operational.domain import errors
 
 @dataclass
 class Batch:
-    """One transaction's writes, as driver parameters (bulk.insert_statement and
-    bulk.update_statement make them): `writes` are (table name, whether it is an INSERT,
-    SQL, parameter rows), executed in order; `events` the INSERT into circulation_event
-    of rows numbered from `feed_last_id` + 1, where the feed counter must stand when the
-    batch is written. `finish` (a picklable callable, for a background writer) runs last
-    in the same transaction."""
+    """One transaction's writes, as driver parameters: `writes` are (table name, whether
+    it is an INSERT, SQL, parameter rows), executed in order; `events` the parameters of
+    feed.insert_sql(circulation_event), numbered from `feed_last_id` + 1, where the feed
+    counter must stand when the batch is written. `finish` (a picklable callable, for a
+    background writer) runs last in the same transaction."""
 
     feed_last_id: int
     writes: list[tuple[str, bool, str, list[tuple]]] = field(default_factory=list)
-    events: tuple[str, list[tuple]] = ("", [])
+    events: list[tuple] = field(default_factory=list)
     finish: Callable[[Connection], None] | None = None
 
 
@@ -78,10 +77,10 @@ def write_batch(c: Connection, batch: Batch) -> int:
         c.exec_driver_sql(statement, parameters)
         if inserts:
             _advance_sequence(c, name)
-    append_events(c, *batch.events)
+    append_events(c, batch.events)
     if batch.finish is not None:
         batch.finish(c)
-    return len(batch.events[1])
+    return len(batch.events)
 
 
 def _advance_sequence(c: Connection, table: str) -> None:

@@ -76,7 +76,8 @@ def _mark(dialect) -> str:
 
 
 @cache
-def _insert_statement(table: Table, dialect) -> str:
+def insert_sql(table: Table, dialect) -> str:
+    """An INSERT of every column of the table, for executemany."""
     quote = dialect.identifier_preparer.quote
     names = [quote(column.name) for column in table.columns]
     return (
@@ -86,51 +87,60 @@ def _insert_statement(table: Table, dialect) -> str:
 
 
 @cache
-def _update_statement(table: Table, dialect, columns: tuple[int, ...]) -> str:
+def update_sql(table: Table, dialect, columns: tuple[int, ...]) -> str:
+    """An UPDATE of the given columns (indexes into the table's columns), keyed by the
+    first column (the primary key): its parameters are those columns' values, then the
+    key's."""
     quote = dialect.identifier_preparer.quote
     names = [quote(column.name) for column in table.columns]
     assignments = ", ".join(f"{names[i]} = {_mark(dialect)}" for i in columns)
     return f"UPDATE {quote(table.name)} SET {assignments} WHERE {names[0]} = {_mark(dialect)}"
 
 
+def _compile_row(
+    columns: Sequence, dialect, expressions: Sequence[str], arguments: str
+) -> Callable[..., tuple]:
+    """A function of `arguments` returning the driver values of `columns`, each column's
+    value given as a Python expression of the arguments, written out as one expression
+    (it runs for every row written): None stays None, every other value goes through its
+    column's processor."""
+    processors: dict[str, Callable] = {}
+    parts = []
+    for n, (column, expression) in enumerate(zip(columns, expressions, strict=True)):
+        process = _processor(column, dialect)
+        if process is None:
+            parts.append(expression)
+        else:
+            processors[f"p{n}"] = process
+            parts.append(f"(None if (v{n} := {expression}) is None else p{n}(v{n}))")
+    return eval(f"lambda {arguments}: ({', '.join(parts)},)", processors)
+
+
+def row_function(
+    table: Table, dialect, expressions: Sequence[str], arguments: str
+) -> Callable[..., tuple]:
+    """A function of `arguments` (e.g. "e") returning a row of the table as driver values,
+    each column's value given as a Python expression of the arguments (e.g. "e.status"):
+    reading the values and converting them is one step."""
+    return _compile_row(list(table.columns), dialect, expressions, arguments)
+
+
 @cache
 def _converter(table: Table, dialect, columns: tuple[int, ...]) -> Callable[[Sequence], tuple]:
     """A function taking a row (values in the table's column order) to the driver values
-    of the given columns, written out as one expression (it runs for every row written):
-    None stays None, every other value goes through its column's processor."""
-    processors: dict[str, Callable] = {}
-    parts = []
-    for index in columns:
-        process = _processor(table.columns[index], dialect)
-        if process is None:
-            parts.append(f"r[{index}]")
-        else:
-            processors[f"p{index}"] = process
-            parts.append(f"(None if r[{index}] is None else p{index}(r[{index}]))")
-    return eval(f"lambda r: ({', '.join(parts)},)", processors)
-
-
-def insert_statement(dialect, table: Table, rows: Sequence[Sequence]) -> tuple[str, list[tuple]]:
-    """The INSERT of rows given as value tuples in the table's column order: its SQL and
-    its driver parameters (for executemany on any connection of that dialect)."""
-    convert = _converter(table, dialect, tuple(range(len(table.columns))))
-    return _insert_statement(table, dialect), list(map(convert, rows))
-
-
-def update_statement(
-    dialect, table: Table, rows: Sequence[Sequence], columns: tuple[int, ...]
-) -> tuple[str, list[tuple]]:
-    """The UPDATE of the given columns (indexes into the table's columns) of rows given as
-    full value tuples in column order, keyed by the first column (the primary key): its
-    SQL and its driver parameters."""
-    convert = _converter(table, dialect, (*columns, 0))
-    return _update_statement(table, dialect, columns), list(map(convert, rows))
+    of the given columns."""
+    return _compile_row(
+        [table.columns[i] for i in columns], dialect, [f"r[{i}]" for i in columns], "r"
+    )
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Sequence]) -> None:
     """INSERT rows given as value tuples in the table's column order."""
-    if rows:
-        connection.exec_driver_sql(*insert_statement(connection.dialect, table, rows))
+    if not rows:
+        return
+    dialect = connection.dialect
+    convert = _converter(table, dialect, tuple(range(len(table.columns))))
+    connection.exec_driver_sql(insert_sql(table, dialect), list(map(convert, rows)))
 
 
 def update_rows(
@@ -138,5 +148,8 @@ def update_rows(
 ) -> None:
     """UPDATE the given columns (indexes into the table's columns) of rows given as full
     value tuples in column order, keyed by the first column (the primary key)."""
-    if rows:
-        connection.exec_driver_sql(*update_statement(connection.dialect, table, rows, columns))
+    if not rows:
+        return
+    dialect = connection.dialect
+    convert = _converter(table, dialect, (*columns, 0))
+    connection.exec_driver_sql(update_sql(table, dialect, columns), list(map(convert, rows)))

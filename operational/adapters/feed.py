@@ -9,13 +9,14 @@ as on SQLite, and a rolled-back transaction gives its ids back instead of leavin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from functools import cache
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
-from operational.adapters.bulk import insert_rows
+from operational.adapters.bulk import insert_rows, insert_sql, row_function
 from operational.adapters.tables import (
     circulation_event,
     database_identity,
@@ -28,27 +29,42 @@ from operational.domain.events import CirculationEvent
 FEED = "circulation_event"
 
 
+def _id(entity: str) -> str:
+    return f"(None if e.{entity} is None else e.{entity}.id)"
+
+
+# circulation_event's columns in order, each as an expression of the event `e` numbered
+# `i`: the one place an event's row is spelt out.
+_EVENT_COLUMNS = (
+    "i",
+    "e.occurred_at",
+    "str(e.type)",
+    "e.branch_code",
+    _id("item"),
+    "e.title_id",
+    _id("patron"),
+    _id("loan"),
+    _id("hold"),
+    _id("transport"),
+    "e.from_branch_code",
+    "e.to_branch_code",
+    "e.due_at",
+    "e.reason",
+    "e.details",
+)
+_event_row = eval(f"lambda i, e: ({', '.join(_EVENT_COLUMNS)},)")
+
+
 def event_row(event_id: int, event: CirculationEvent) -> tuple:
     """The event as a row of circulation_event, in column order."""
-    item, patron, loan = event.item, event.patron, event.loan
-    hold, transport = event.hold, event.transport
-    return (
-        event_id,
-        event.occurred_at,
-        str(event.type),
-        event.branch_code,
-        None if item is None else item.id,
-        event.title_id,
-        None if patron is None else patron.id,
-        None if loan is None else loan.id,
-        None if hold is None else hold.id,
-        None if transport is None else transport.id,
-        event.from_branch_code,
-        event.to_branch_code,
-        event.due_at,
-        event.reason,
-        event.details,
-    )
+    return _event_row(event_id, event)
+
+
+@cache
+def event_parameters(dialect) -> Callable[[int, CirculationEvent], tuple]:
+    """A function of (id, event) returning the event's row as the driver values of
+    insert_sql(circulation_event): reading and converting in one step, for bulk writers."""
+    return row_function(circulation_event, dialect, _EVENT_COLUMNS, "i, e")
 
 
 def write_events(session: Session | Connection, events: Sequence[CirculationEvent]) -> None:
@@ -70,12 +86,11 @@ def write_events(session: Session | Connection, events: Sequence[CirculationEven
     )
 
 
-def append_events(connection: Connection, statement: str, parameters: Sequence[tuple]) -> None:
-    """Append events given as the driver parameters of `statement` (an INSERT into
-    circulation_event, as bulk.insert_statement makes it), already numbered from the feed
-    counter's current value + 1: a bulk writer that has the database to itself numbers
-    its batch in advance. Refuses if the counter has moved since. Call last in the
-    transaction, like write_events."""
+def append_events(connection: Connection, parameters: Sequence[tuple]) -> None:
+    """Append events given as the driver parameters of insert_sql(circulation_event),
+    already numbered from the feed counter's current value + 1: a bulk writer that has
+    the database to itself numbers its batch in advance. Refuses if the counter has moved
+    since. Call last in the transaction, like write_events."""
     if not parameters:
         return
     count = len(parameters)
@@ -90,7 +105,7 @@ def append_events(connection: Connection, statement: str, parameters: Sequence[t
             f"the feed counter is at {last_id - count}, but the batch's events are "
             f"numbered from {parameters[0][0]}"
         )
-    connection.exec_driver_sql(statement, parameters)
+    connection.exec_driver_sql(insert_sql(circulation_event, connection.dialect), parameters)
 
 
 def read_events(connection: Connection | Session, after: int, limit: int) -> list[dict]:
