@@ -17,16 +17,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import cache
 from itertools import chain, compress, count
-from operator import attrgetter, itemgetter, ne
+from operator import attrgetter, is_not, itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, select
 
 from operational.adapters import tables
 from operational.adapters.batch_writer import BackgroundWriter, Batch, DirectWriter
-from operational.adapters.bulk import insert_sql, row_function, update_sql
+from operational.adapters.bulk import insert_statement, update_statement
 from operational.adapters.feed import FEED, event_parameters
 from operational.adapters.repository import found_or_raise
 from operational.domain import errors
@@ -77,8 +76,9 @@ _ATTRIBUTES = {
 }
 
 
-def _row_expressions(cls: type, table: Table) -> list[str]:
-    """Each column of an entity's row as an expression of the entity `e`."""
+def _row_function(cls: type, table: Table) -> Callable[[Any], tuple]:
+    """A function returning an entity's values in its table's column order, written out
+    as one expression (this runs for every new or changed entity of every batch)."""
     parts = []
     for column in table.columns:
         reference = _REFERENCES.get(column.name)
@@ -86,13 +86,10 @@ def _row_expressions(cls: type, table: Table) -> list[str]:
             parts.append(f"(None if e.{reference} is None else e.{reference}.id)")
         else:
             parts.append(f"e.{column.name}")
-    return parts
+    return eval(f"lambda e: ({', '.join(parts)},)")
 
 
-_ROWS = {
-    cls: eval(f"lambda e: ({', '.join(_row_expressions(cls, table))},)")
-    for cls, table in ENTITY_TABLES
-}
+_ROWS = {cls: _row_function(cls, table) for cls, table in ENTITY_TABLES}
 
 
 def entity_row(entity: Any) -> tuple:
@@ -100,15 +97,10 @@ def entity_row(entity: Any) -> tuple:
     return _ROWS[type(entity)](entity)
 
 
-@cache
-def _stored_rows(dialect) -> dict[type, Callable[[Any], tuple]]:
-    """For each entity class, a function returning an entity's row as the driver values
-    the database is given (what a batch writes, and what it compares to find changes),
-    written out as one expression: it runs for every new or changed entity."""
-    return {
-        cls: row_function(table, dialect, _row_expressions(cls, table), "e")
-        for cls, table in ENTITY_TABLES
-    }
+def _changed_columns(row: tuple, before: tuple) -> tuple[int, ...]:
+    """The indexes of the columns whose values differ (values that are the very same
+    object are not looked at: most of a changed row's are)."""
+    return tuple(i for i in compress(count(), map(is_not, row, before)) if row[i] != before[i])
 
 
 def _claims_item(table: Table) -> Callable[[tuple], int]:
@@ -117,7 +109,7 @@ def _claims_item(table: Table) -> Callable[[tuple], int]:
     if table is not tables.hold:
         return lambda row: 0
     status = [column.name for column in table.columns].index("status")
-    live = {HoldStatus.IN_TRANSIT.value, HoldStatus.READY.value}
+    live = {HoldStatus.IN_TRANSIT, HoldStatus.READY}
     return lambda row: 1 if row[status] in live else 0
 
 
@@ -162,7 +154,6 @@ class MemoryState:
         self.engine = engine
         self.writer = writer if writer is not None else DirectWriter(engine)
         self.dialect = engine.dialect
-        self.stored_row = _stored_rows(engine.dialect)
         with engine.connect() as c:
             self._load_reference(c)
             self._load_entities(c)
@@ -227,8 +218,7 @@ class MemoryState:
         return c.execute(select(table).where(*where).order_by(table.c.id))
 
     def _load_entities(self, c: Connection) -> None:
-        # The stored row of each entity class's entities (as driver values), by id, to
-        # detect changes.
+        # The stored row of each entity class's entities, by id (to detect changes).
         self.saved: dict[type, dict[int, tuple]] = {cls: {} for cls in TABLE_OF}
         self.titles: dict[int, Title] = {}
         for r in self._rows(c, tables.title):
@@ -300,7 +290,7 @@ class MemoryState:
         """Index an entity; `saved` ones remember their stored row to detect changes."""
         cls = type(entity)
         if saved:
-            self.saved[cls][entity.id] = self.stored_row[cls](entity)
+            self.saved[cls][entity.id] = _ROWS[cls](entity)
         if cls is Title:
             self.titles[entity.id] = entity
         elif cls is Item:
@@ -369,15 +359,14 @@ class MemoryState:
         a background writer it must be picklable. With a background writer the batch may
         still be on its way when this returns: `wait()` waits until it is written."""
         batch = Batch(self.feed_last_id, finish=also)
-        stored_row = self.stored_row
-        new_rows = {cls: list(map(stored_row[cls], self.new.get(cls, ()))) for cls in TABLE_OF}
+        new_rows = {cls: list(map(_ROWS[cls], self.new.get(cls, ()))) for cls in TABLE_OF}
         # Changed rows, grouped by which columns changed: one UPDATE shape per group, and
         # indexes are only maintained for columns that really changed.
         updates: dict[type, dict[tuple[int, ...], list[tuple]]] = {}
         candidates = self._changed_candidates()
         for cls, entities in candidates.items():
             stored = self.saved[cls].get
-            row_of = stored_row[cls]
+            row_of = _ROWS[cls]
             groups: dict[tuple[int, ...], list[tuple]] = defaultdict(list)
             for entity in entities:
                 before = stored(entity.id)
@@ -385,27 +374,26 @@ class MemoryState:
                     continue  # new in this batch (inserted whole), or never to be written
                 row = row_of(entity)
                 if row != before:
-                    groups[tuple(compress(count(), map(ne, row, before)))].append(row)
+                    groups[_changed_columns(row, before)].append(row)
             if groups:
                 updates[cls] = groups
         # Catalogue and patrons first (changed rows may refer to them), then changes to
         # existing rows (closing a loan, transport or hold frees its item), then new
-        # loans, holds and transports, which may take the freed item.
+        # loans, holds and transports, which may take the freed item. The rows go to the
+        # writer as driver values.
         dialect = self.dialect
         writes = batch.writes
         for cls, table in ENTITY_TABLES[:3]:
             if new_rows[cls]:
-                writes.append((table.name, True, insert_sql(table, dialect), new_rows[cls]))
+                writes.append((table.name, True, *insert_statement(dialect, table, new_rows[cls])))
         for cls, table in ENTITY_TABLES:
             if cls in updates:
                 for columns, rows in _update_groups(table, updates[cls]):
-                    sql = update_sql(table, dialect, columns)
-                    writes.append(
-                        (table.name, False, sql, list(map(itemgetter(*columns, 0), rows)))
-                    )
+                    update = update_statement(dialect, table, rows, columns)
+                    writes.append((table.name, False, *update))
         for cls, table in ENTITY_TABLES[3:]:
             if new_rows[cls]:
-                writes.append((table.name, True, insert_sql(table, dialect), new_rows[cls]))
+                writes.append((table.name, True, *insert_statement(dialect, table, new_rows[cls])))
         first = self.feed_last_id + 1
         event = event_parameters(dialect)
         batch.events = [event(first + n, e) for n, e in enumerate(self.events)]

@@ -134,22 +134,24 @@ def _converter(table: Table, dialect, columns: tuple[int, ...]) -> Callable[[Seq
     )
 
 
+def insert_statement(dialect, table: Table, rows: Sequence[Sequence]) -> tuple[str, list[tuple]]:
+    """The INSERT of rows given as value tuples in the table's column order: its SQL and
+    its driver parameters (for executemany on any connection of that dialect)."""
+    convert = _converter(table, dialect, tuple(range(len(table.columns))))
+    return insert_sql(table, dialect), list(map(convert, rows))
+
+
+def update_statement(
+    dialect, table: Table, rows: Sequence[Sequence], columns: tuple[int, ...]
+) -> tuple[str, list[tuple]]:
+    """The UPDATE of the given columns (indexes into the table's columns) of rows given as
+    full value tuples in column order, keyed by the first column (the primary key): its
+    SQL and its driver parameters."""
+    convert = _converter(table, dialect, (*columns, 0))
+    return update_sql(table, dialect, columns), list(map(convert, rows))
+
+
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Sequence]) -> None:
     """INSERT rows given as value tuples in the table's column order."""
-    if not rows:
-        return
-    dialect = connection.dialect
-    convert = _converter(table, dialect, tuple(range(len(table.columns))))
-    connection.exec_driver_sql(insert_sql(table, dialect), list(map(convert, rows)))
-
-
-def update_rows(
-    connection: Connection, table: Table, rows: Sequence[Sequence], columns: tuple[int, ...]
-) -> None:
-    """UPDATE the given columns (indexes into the table's columns) of rows given as full
-    value tuples in column order, keyed by the first column (the primary key)."""
-    if not rows:
-        return
-    dialect = connection.dialect
-    convert = _converter(table, dialect, (*columns, 0))
-    connection.exec_driver_sql(update_sql(table, dialect, columns), list(map(convert, rows)))
+    if rows:
+        connection.exec_driver_sql(*insert_statement(connection.dialect, table, rows))
