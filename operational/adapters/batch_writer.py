@@ -28,6 +28,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
 import traceback
 import weakref
 from collections.abc import Callable
@@ -121,10 +122,11 @@ class BackgroundWriter:
 
     def __init__(self, engine: Engine):
         self.url = engine.url.render_as_string(hide_password=False)
-        self._process: subprocess.Popen | None = None
         self._pending = False
         self._failed: BaseException | None = None
         self._finalizer: weakref.finalize | None = None
+        # Started now, so that its imports overlap whatever the caller does next.
+        self._process: subprocess.Popen | None = self._start()
 
     def _start(self) -> subprocess.Popen:
         process = subprocess.Popen(
@@ -205,14 +207,13 @@ def _receive(stream: BinaryIO):
 
 
 def _stop(process: subprocess.Popen) -> None:
+    """Close the writer's input (it exits once it has read to the end; by then every
+    batch has been answered) and reap it in the background rather than wait for its
+    interpreter to shut down."""
     with contextlib.suppress(OSError):
-        process.stdin.close()  # end of input: the writer exits
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        process.stdin.close()
     process.stdout.close()
+    threading.Thread(target=process.wait, name="batch-writer-reaper", daemon=True).start()
 
 
 def _error_reply(error: BaseException) -> tuple[str, BaseException]:
