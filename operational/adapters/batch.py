@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from itertools import chain, compress, count
-from operator import attrgetter, is_not, itemgetter
+from operator import attrgetter, is_not
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, select
@@ -140,6 +140,7 @@ def _new(cls: type, **attributes: Any) -> Any:
         entity = manager.new_instance()
     for name, value in attributes.items():
         setattr(entity, name, value)
+    entity._stored_row = None
     return entity
 
 
@@ -218,8 +219,9 @@ class MemoryState:
         return c.execute(select(table).where(*where).order_by(table.c.id))
 
     def _load_entities(self, c: Connection) -> None:
-        # The stored row of each entity class's entities, by id (to detect changes).
-        self.saved: dict[type, dict[int, tuple]] = {cls: {} for cls in TABLE_OF}
+        # Each entity carries the row stored for it (`_stored_row`, to detect its
+        # changes; None while it is new, or for one never to be written), as the ORM
+        # keeps its state on the objects it maps.
         self.titles: dict[int, Title] = {}
         for r in self._rows(c, tables.title):
             self._keep(_new(Title, **r._mapping))
@@ -250,6 +252,9 @@ class MemoryState:
         self.loans: dict[int, Loan] = {}
         self.open_loan_by_item: dict[int, Loan] = {}
         self.loans_by_patron: dict[int, list[Loan]] = defaultdict(list)
+        # The same loans by patron and media type: the loan limit is per media type, and
+        # counting a patron's loans of one type should not visit each loan's title.
+        self.loans_by_patron_media: dict[tuple[int, MediaType], list[Loan]] = defaultdict(list)
         for r in self._rows(c, tables.loan, tables.loan.c.returned_at.is_(None)):
             values = dict(r._mapping)
             values["item"] = self.items[values.pop("item_id")]
@@ -289,8 +294,7 @@ class MemoryState:
     def _keep(self, entity: Any, saved: bool = True) -> None:
         """Index an entity; `saved` ones remember their stored row to detect changes."""
         cls = type(entity)
-        if saved:
-            self.saved[cls][entity.id] = _ROWS[cls](entity)
+        entity._stored_row = _ROWS[cls](entity) if saved else None
         if cls is Title:
             self.titles[entity.id] = entity
         elif cls is Item:
@@ -308,6 +312,8 @@ class MemoryState:
             self.loans[entity.id] = entity
             self.open_loan_by_item[entity.item.id] = entity
             self.loans_by_patron[entity.patron.id].append(entity)
+            key = (entity.patron.id, entity.item.title.media_type)
+            self.loans_by_patron_media[key].append(entity)
         elif cls is Transport:
             self.transports[entity.id] = entity
 
@@ -363,18 +369,19 @@ class MemoryState:
         # Changed rows, grouped by which columns changed: one UPDATE shape per group, and
         # indexes are only maintained for columns that really changed.
         updates: dict[type, dict[tuple[int, ...], list[tuple]]] = {}
+        changed: list[tuple[Any, tuple]] = []
         candidates = self._changed_candidates()
         for cls, entities in candidates.items():
-            stored = self.saved[cls].get
             row_of = _ROWS[cls]
             groups: dict[tuple[int, ...], list[tuple]] = defaultdict(list)
             for entity in entities:
-                before = stored(entity.id)
+                before = entity._stored_row
                 if before is None:
                     continue  # new in this batch (inserted whole), or never to be written
                 row = row_of(entity)
                 if row != before:
                     groups[_changed_columns(row, before)].append(row)
+                    changed.append((entity, row))
             if groups:
                 updates[cls] = groups
         # Catalogue and patrons first (changed rows may refer to them), then changes to
@@ -401,11 +408,10 @@ class MemoryState:
         self.writer.write(batch)
         self.feed_last_id += written
         for cls, rows in new_rows.items():
-            self.saved[cls].update(zip(map(itemgetter(0), rows), rows, strict=True))
-        for cls, groups in updates.items():
-            stored = self.saved[cls]
-            for rows in groups.values():
-                stored.update(zip(map(itemgetter(0), rows), rows, strict=True))
+            for entity, row in zip(self.new.get(cls, ()), rows, strict=True):
+                entity._stored_row = row
+        for entity, row in changed:
+            entity._stored_row = row
         self._forget_history(candidates, self.new)
         self.new = defaultdict(list)
         self.touched.clear()
@@ -429,15 +435,15 @@ class MemoryState:
             if loan.returned_at is None or self.loans.get(loan.id) is not loan:
                 continue
             del self.loans[loan.id]
-            self.saved[Loan].pop(loan.id, None)
             if self.open_loan_by_item.get(loan.item.id) is loan:
                 del self.open_loan_by_item[loan.item.id]
             self.loans_by_patron[loan.patron.id].remove(loan)
+            key = (loan.patron.id, loan.item.title.media_type)
+            self.loans_by_patron_media[key].remove(loan)
         for hold in chain(changed.get(Hold, ()), created.get(Hold, ())):
             if hold.is_active or self.holds.get(hold.id) is not hold:
                 continue
             del self.holds[hold.id]
-            self.saved[Hold].pop(hold.id, None)
             self.holds_by_title[hold.title.id].remove(hold)
             key = (hold.patron.id, hold.title.id)
             if self.latest_hold.get(key) is hold:
@@ -446,7 +452,6 @@ class MemoryState:
             if transport.is_open or self.transports.get(transport.id) is not transport:
                 continue
             del self.transports[transport.id]
-            self.saved[Transport].pop(transport.id, None)
 
 
 _QUEUE_ORDER = attrgetter("placed_at", "id")
@@ -562,8 +567,8 @@ class _Loans(_Repository):
 
     def count_open(self, patron_id: int, media_type: MediaType) -> int:
         count = 0
-        for loan in self.state.loans_by_patron.get(patron_id, ()):
-            if loan.item.title.media_type == media_type and loan.is_active:
+        for loan in self.state.loans_by_patron_media.get((patron_id, media_type), ()):
+            if loan.is_active:
                 count += 1
         return count
 
