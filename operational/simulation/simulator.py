@@ -421,9 +421,9 @@ class Simulation:
             if transport.is_open and transport.dispatched_at is not None:
                 self._plan_arrival(transport, resume_day)
 
-    def _loan_plan(self, loan: Loan) -> tuple[str, int]:
-        """How the borrower treats this loan: ('on_time' | 'renewer' | 'late', days kept)."""
-        rule = self.state.rules[(loan.item.title.media_type, loan.patron.category)]
+    def _loan_plan(self, loan: Loan, rule) -> tuple[str, int]:
+        """How the borrower treats this loan (under its circulation rule): ('on_time' |
+        'renewer' | 'late', days kept)."""
         u, v = unit(self.seed, "loan-kind", loan.id), unit(self.seed, "loan-keep", loan.id)
         if u < 0.62 or rule.max_renewals == 0:
             return "on_time", 3 + int(v * max(rule.loan_days - 4, 1))
@@ -432,12 +432,12 @@ class Simulation:
         return "late", rule.loan_days + 1 + int(v * 20)
 
     def _loan_next(self, loan: Loan, today: date) -> tuple[date, str]:
-        kind, keep = self._loan_plan(loan)
+        rule = self.state.rules[(loan.item.title.media_type, loan.patron.category)]
+        kind, keep = self._loan_plan(loan, rule)
         planned = local_date(loan.checked_out_at) + timedelta(days=keep)
         due = local_date(loan.due_at)
         if planned <= due or kind == "late":
             return planned, "return"
-        rule = self.state.rules[(loan.item.title.media_type, loan.patron.category)]
         renew_on = due - timedelta(days=1 + int(unit(self.seed, "renew-day", loan.id) * 3))
         renewable = loan.id not in self._refused_renewal and loan.renewals < rule.max_renewals
         if renewable and renew_on >= today:
@@ -491,18 +491,26 @@ class Simulation:
         self.clock.set(at(day, 7))
         services.expire_holds(self.uow, self.clock)
         services.mark_lost_transports(self.uow, self.clock)
-        actions: list[tuple[float, int, Callable[[], None]]] = []
+        # (hour, order drawn, what, whom): sorted by hour, then in the order drawn (the
+        # order is unique, so what and whom are never compared).
+        actions: list[tuple[float, int, str, object]] = []
         for kind, entity_id in self._agenda.pop(day, []):
             hour = 8.0 if kind == "arrive" else 10 + 9 * rng.random()
-            actions.append((hour, len(actions), self._agenda_action(day, kind, entity_id)))
+            actions.append((hour, len(actions), kind, entity_id))
         for hour, patron in self._visits(day, rng):
-            actions.append((hour, len(actions), self._visit_action(day, patron, rng)))
+            actions.append((hour, len(actions), "visit", patron))
         for hour, municipality in self._registrations(day, rng):
-            actions.append((hour, len(actions), self._registration_action(day, municipality, rng)))
-        actions.sort()  # by hour, then in the order drawn (the indexes are unique)
-        for hour, _, action in actions:
-            self.clock.set(at(day, hour))
-            action()
+            actions.append((hour, len(actions), "register", municipality))
+        actions.sort()
+        clock = self.clock
+        for hour, _, kind, whom in actions:
+            clock.set(at(day, hour))
+            if kind == "visit":
+                self._visit(day, whom, rng)
+            elif kind == "register":
+                self._register_newcomer(day, whom, rng)
+            else:
+                self._agenda_action(day, kind, whom)
         self.clock.set(at(day, VAN_LEAVES_AT))
         self._dispatch_vans(day)
         self._plan_from_events(day)
@@ -551,24 +559,21 @@ class Simulation:
 
     # -- agenda actions
 
-    def _agenda_action(self, day: date, kind: str, entity_id: int) -> Callable[[], None]:
-        def act() -> None:
-            if kind == "arrive":
-                transport = self.state.transports.get(entity_id)
-                if transport is not None and transport.is_open:
-                    self._try(services.receive_transport, entity_id)
-            elif kind == "pickup":
-                self._pickup(day, entity_id)
-            elif kind == "give_up":
-                hold = self.state.holds.get(entity_id)
-                if hold is not None and hold.status == HoldStatus.WAITING:
-                    self._try(services.cancel_hold, entity_id)
-            else:
-                loan = self.state.loans.get(entity_id)
-                if loan is not None and loan.is_active:
-                    self._renew(day, loan) if kind == "renew" else self._return(day, loan)
-
-        return act
+    def _agenda_action(self, day: date, kind: str, entity_id: int) -> None:
+        if kind == "arrive":
+            transport = self.state.transports.get(entity_id)
+            if transport is not None and transport.is_open:
+                self._try(services.receive_transport, entity_id)
+        elif kind == "pickup":
+            self._pickup(day, entity_id)
+        elif kind == "give_up":
+            hold = self.state.holds.get(entity_id)
+            if hold is not None and hold.status == HoldStatus.WAITING:
+                self._try(services.cancel_hold, entity_id)
+        else:
+            loan = self.state.loans.get(entity_id)
+            if loan is not None and loan.is_active:
+                self._renew(day, loan) if kind == "renew" else self._return(day, loan)
 
     def _pickup(self, day: date, hold_id: int) -> None:
         hold = self.state.holds.get(hold_id)
@@ -667,13 +672,10 @@ class Simulation:
                 visits.append((10 + 9 * rng.random(), self.patron_list[index]))
         return visits
 
-    def _visit_action(self, day: date, patron, rng) -> Callable[[], None]:
-        def act() -> None:
-            branch = self._visit_branch(day, patron, rng)
-            if branch is not None:
-                self._borrow(day, patron, branch, rng)
-
-        return act
+    def _visit(self, day: date, patron, rng) -> None:
+        branch = self._visit_branch(day, patron, rng)
+        if branch is not None:
+            self._borrow(day, patron, branch, rng)
 
     def _visit_branch(self, day: date, patron, rng):
         home = self.state.branches[patron.home_branch_code]
@@ -787,27 +789,24 @@ class Simulation:
                 registrations.append((10 + 9 * rng.random(), municipality))
         return registrations
 
-    def _registration_action(self, day: date, municipality: str, rng) -> Callable[[], None]:
-        def act() -> None:
-            bands = self.population.age_bands(municipality, day.year)
-            band = rng.choices(list(bands), list(bands.values()))[0]
-            patron = self._register(rng, municipality, band, day)
-            index = self.municipalities.index(municipality)
-            self.patron_list.append(patron)
-            self.patron_muni = np.append(self.patron_muni, index)
-            self.patron_rate = np.append(
-                self.patron_rate,
-                visits_per_year(
-                    self.params.activity_location[municipality],
-                    activity_z(self.seed, patron.id),
-                    patron.category == PatronCategory.CHILD,
-                ),
-            )
-            self.patron_leaves = np.append(
-                self.patron_leaves, leaves_on(self.seed, patron.id, day).toordinal()
-            )
-
-        return act
+    def _register_newcomer(self, day: date, municipality: str, rng) -> None:
+        bands = self.population.age_bands(municipality, day.year)
+        band = rng.choices(list(bands), list(bands.values()))[0]
+        patron = self._register(rng, municipality, band, day)
+        index = self.municipalities.index(municipality)
+        self.patron_list.append(patron)
+        self.patron_muni = np.append(self.patron_muni, index)
+        self.patron_rate = np.append(
+            self.patron_rate,
+            visits_per_year(
+                self.params.activity_location[municipality],
+                activity_z(self.seed, patron.id),
+                patron.category == PatronCategory.CHILD,
+            ),
+        )
+        self.patron_leaves = np.append(
+            self.patron_leaves, leaves_on(self.seed, patron.id, day).toordinal()
+        )
 
     def _dispatch_vans(self, day: date) -> None:
         """The day's van runs (at VAN_LEAVES_AT) take every waiting item of their route; an
