@@ -28,7 +28,6 @@ import pickle
 import signal
 import subprocess
 import sys
-import threading
 import traceback
 import weakref
 from collections.abc import Callable
@@ -207,13 +206,16 @@ def _receive(stream: BinaryIO):
 
 
 def _stop(process: subprocess.Popen) -> None:
-    """Close the writer's input (it exits once it has read to the end; by then every
-    batch has been answered) and reap it in the background rather than wait for its
-    interpreter to shut down."""
+    """Close the writer's input and wait for it to exit (it closes its connection and
+    leaves at once), so that nothing else has the database open afterwards."""
     with contextlib.suppress(OSError):
         process.stdin.close()
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
     process.stdout.close()
-    threading.Thread(target=process.wait, name="batch-writer-reaper", daemon=True).start()
 
 
 def _error_reply(error: BaseException) -> tuple[str, BaseException]:
@@ -256,6 +258,10 @@ def main() -> None:
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     serve(sys.stdin.buffer, replies)
+    # Every reply is flushed and the connection closed: leave without the interpreter's
+    # shutdown (a parent closing the writer waits for this exit).
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def can_run_in_background(engine: Engine) -> bool:

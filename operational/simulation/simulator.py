@@ -268,7 +268,10 @@ class Simulation:
         self._calibrate_activity(year)
         self._rebuild_sampler()
         events = self.uow.flush()
-        self.state.wait()  # the catalogue and cardholders are stored before the run's row
+        # The catalogue and cardholders are stored, and the writer process stopped (the
+        # first simulated day starts it again), before the run's row is: a simulation
+        # created but never run leaves no other process with the database open.
+        self.state.close()
         with self.engine.begin() as c:
             self.run_id = c.execute(
                 insert(tables.simulation_run)
