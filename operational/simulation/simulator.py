@@ -539,16 +539,21 @@ class Simulation:
         """Plan tomorrow's behaviour from what happened today (new loans, renewals, holds
         ready for pickup, transports on their way)."""
         tomorrow = day + timedelta(days=1)
+        agenda = self._agenda
+        checkout, renew = EventType.CHECKOUT, EventType.RENEW
+        ready, placed = EventType.HOLD_READY, EventType.HOLD_PLACED
+        dispatched = EventType.TRANSPORT_DISPATCHED
         for event in self.state.events:
-            if event.type in (EventType.CHECKOUT, EventType.RENEW):
+            kind = event.type
+            if kind is checkout or kind is renew:
                 loan = event.loan
-                when, kind = self._loan_next(loan, tomorrow)
-                self._agenda[when].append((kind, loan.id))
-            elif event.type == EventType.HOLD_READY:
+                when, action = self._loan_next(loan, tomorrow)
+                agenda[when].append((action, loan.id))
+            elif kind is ready:
                 self._plan_pickup(event.hold, tomorrow)
-            elif event.type == EventType.HOLD_PLACED:
+            elif kind is placed:
                 self._plan_giving_up(event.hold, tomorrow)
-            elif event.type == EventType.TRANSPORT_DISPATCHED:
+            elif kind is dispatched:
                 self._plan_arrival(event.transport, tomorrow)
 
     def _try(self, use_case: Callable, *arguments) -> object | None:
