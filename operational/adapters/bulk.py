@@ -62,9 +62,25 @@ def _small_json(process: Callable) -> Callable:
 # stamped with the same clock reading): remember the recent conversions.
 @lru_cache(maxsize=1 << 16)
 def _sqlite_utc_text(moment: datetime) -> str:
+    """moment.astimezone(UTC).isoformat(sep=" ", timespec="microseconds")[:26], with the
+    date and hour written once per hour (formatting a whole timestamp is slow)."""
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment!r}: the lending core stores UTC only")
-    return moment.astimezone(UTC).isoformat(sep=" ", timespec="microseconds")[:26]
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    hour = moment.toordinal() * 24 + moment.hour
+    prefix = _HOUR_PREFIX.get(hour)
+    if prefix is None:
+        if len(_HOUR_PREFIX) >= 1 << 16:
+            _HOUR_PREFIX.clear()
+        whole = moment.replace(minute=0, second=0, microsecond=0)
+        prefix = _HOUR_PREFIX[hour] = whole.isoformat(sep=" ", timespec="microseconds")[:14]
+    seconds = _MINUTE_SECOND[moment.minute * 60 + moment.second]
+    return prefix + seconds + str(moment.microsecond + 1_000_000)[1:]
+
+
+_HOUR_PREFIX: dict[int, str] = {}  # "YYYY-MM-DD HH:" of each UTC hour met
+_MINUTE_SECOND = [f"{m:02d}:{s:02d}." for m in range(60) for s in range(60)]  # "MM:SS."
 
 
 def _enum_value(member) -> str:
