@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from itertools import chain, compress, count
+from itertools import compress, count
 from operator import attrgetter, is_not
 from typing import Any
 
@@ -29,7 +29,7 @@ from operational.adapters.bulk import insert_statement, update_statement
 from operational.adapters.feed import FEED, event_parameters
 from operational.adapters.repository import found_or_raise
 from operational.domain import errors
-from operational.domain.events import CirculationEvent
+from operational.domain.events import CirculationEvent, EventType
 from operational.domain.model import (
     ACTIVE_HOLD_STATUSES,
     Branch,
@@ -412,7 +412,7 @@ class MemoryState:
                 entity._stored_row = row
         for entity, row in changed:
             entity._stored_row = row
-        self._forget_history(candidates, self.new)
+        self._forget_history()
         self.new = defaultdict(list)
         self.touched.clear()
         self.events = []
@@ -428,10 +428,20 @@ class MemoryState:
         again)."""
         self.writer.close()
 
-    def _forget_history(self, changed: dict[type, set], created: dict[type, list]) -> None:
-        """Drop the loans, holds and transports this batch closed (only an entity the batch
-        changed or created can have been closed by it)."""
-        for loan in chain(changed.get(Loan, ()), created.get(Loan, ())):
+    def _forget_history(self) -> None:
+        """Drop the loans, holds and transports this batch closed: the events that close
+        them name them (a loan is closed by its checkin, a hold by being fulfilled,
+        cancelled or expired, a transport by arriving or being lost)."""
+        loans, holds, transports = [], [], []
+        for event in self.events:
+            kind = event.type
+            if kind is _CHECKIN:
+                loans.append(event.loan)
+            elif kind in _HOLD_CLOSED:
+                holds.append(event.hold)
+            elif kind in _TRANSPORT_CLOSED:
+                transports.append(event.transport)
+        for loan in loans:
             if loan.returned_at is None or self.loans.get(loan.id) is not loan:
                 continue
             del self.loans[loan.id]
@@ -440,7 +450,7 @@ class MemoryState:
             self.loans_by_patron[loan.patron.id].remove(loan)
             key = (loan.patron.id, loan.item.title.media_type)
             self.loans_by_patron_media[key].remove(loan)
-        for hold in chain(changed.get(Hold, ()), created.get(Hold, ())):
+        for hold in holds:
             if hold.is_active or self.holds.get(hold.id) is not hold:
                 continue
             del self.holds[hold.id]
@@ -448,13 +458,18 @@ class MemoryState:
             key = (hold.patron.id, hold.title.id)
             if self.latest_hold.get(key) is hold:
                 del self.latest_hold[key]
-        for transport in chain(changed.get(Transport, ()), created.get(Transport, ())):
+        for transport in transports:
             if transport.is_open or self.transports.get(transport.id) is not transport:
                 continue
             del self.transports[transport.id]
 
 
 _QUEUE_ORDER = attrgetter("placed_at", "id")
+_CHECKIN = EventType.CHECKIN
+_HOLD_CLOSED = frozenset(
+    {EventType.HOLD_FULFILLED, EventType.HOLD_CANCELLED, EventType.HOLD_EXPIRED}
+)
+_TRANSPORT_CLOSED = frozenset({EventType.TRANSPORT_RECEIVED, EventType.TRANSPORT_LOST})
 
 
 class _Repository:
