@@ -1,22 +1,22 @@
 """Writing a bulk writer's batches: in this process, or in a writer process beside it.
 
 A batch (`Batch`) is what one flush of the in-memory state (adapters/batch.py) must write:
-its rows in statement order and its events, as plain values. `write_batch` writes one in a
-single transaction. `DirectWriter` does so at once; `BackgroundWriter` hands each batch to
-a child process (`batch_writer.main`) that writes it while this
-process goes on with the next one: SQLite's and the driver's work then runs on another
-core instead of between the simulated days. Python's sqlite3 releases the GIL for every
-row it steps, so a writer *thread* would wait for the GIL once a row; a process does not.
+its rows in statement order and its events, as driver values. `write_batch` writes one in
+a single transaction. `DirectWriter` does so at once; `BackgroundWriter` hands each batch
+to a child process (`main` below) that writes it while this process goes on with the next
+one: SQLite's and the driver's work then runs on another core instead of between the
+simulated days. Python's sqlite3 releases the GIL for every row it steps, so a writer
+*thread* would wait for the GIL once a row; a process does not.
 
 At most one batch is in flight: `write` first collects the previous batch's outcome, and
 raises the writer's error if that batch was not written. After an error nothing more is
 written (the database keeps whole batches only); the caller's in-memory state is then
 ahead of the database and must be reloaded from it.
 
-The child ignores Ctrl-C (the terminal sends it to the whole process group; the parent
-decides when to stop and waits for the batch in flight), dies with its process group on
-SIGKILL (a transaction cut short is rolled back), and exits when its parent closes the
-pipe, after finishing the batch it has read whole.
+The child ignores Ctrl-C from its start (the terminal sends it to the whole process group;
+the parent decides when to stop and waits for the batch in flight), dies with its process
+group on SIGKILL (a transaction cut short is rolled back), and exits when its parent
+closes the pipe, after finishing the batch it has read whole.
 """
 
 from __future__ import annotations
@@ -128,12 +128,13 @@ class BackgroundWriter:
         self._process: subprocess.Popen | None = self._start()
 
     def _start(self) -> subprocess.Popen:
-        process = subprocess.Popen(
-            [sys.executable, "-c", f"from {__name__} import main; main()"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            close_fds=True,
-        )
+        with _ctrl_c_ignored():  # from its first instruction on (see main)
+            process = subprocess.Popen(
+                [sys.executable, "-c", f"from {__name__} import main; main()"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                close_fds=True,
+            )
         with contextlib.suppress(AttributeError, OSError):
             # A day's batch fits the pipe at once (Linux allows 1 MB unprivileged): the
             # simulation hands it over without waiting for the writer to be scheduled.
@@ -182,6 +183,23 @@ class BackgroundWriter:
             if self._finalizer is not None:
                 self._finalizer()
             self._process = None
+
+
+@contextlib.contextmanager
+def _ctrl_c_ignored():
+    """Ignore SIGINT here while a child is started: the child inherits the ignored signal
+    and Python then installs no KeyboardInterrupt handler in it, so even a Ctrl-C during
+    its start-up cannot stop it. (Only the main thread may change a signal's handling;
+    elsewhere the child ignores SIGINT from its first line on.)"""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _send(stream: BinaryIO, value) -> None:
