@@ -38,7 +38,9 @@ def _a_day(state: MemoryState, number: int) -> None:
     new and changed, and their events."""
     uow = BatchUnitOfWork(state)
     clock = SimulatedClock(datetime(2024, 3, 4 + number, 9, tzinfo=UTC))
-    title = services.add_title(uow, clock, f"Titel {number}", "N.N.", MediaType.BOOK, Audience.ADULT)
+    title = services.add_title(
+        uow, clock, f"Titel {number}", "N.N.", MediaType.BOOK, Audience.ADULT
+    )
     branch = next(b for b in state.branches.values() if b.lends)
     item = services.add_item(uow, clock, f"X{number:07d}", title.id, branch.code)
     patron = services.register_patron(
