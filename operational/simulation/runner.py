@@ -65,6 +65,12 @@ def run_days(
     reports is in the database."""
     reports = []
     day = simulation.next_day()
+    # A simulated day makes no cyclic garbage (none found over 35 days at a quarter of
+    # the population), and what it keeps is frozen at its end: the collector's frequent
+    # young-generation passes (every 700 objects) would only walk live objects, some 8 %
+    # of the simulation's time. It still runs should a day leave 100 000 new containers.
+    threshold = gc.get_threshold()
+    gc.set_threshold(100_000, *threshold[1:])
     try:
         while day <= last_day:
             began = time.perf_counter()
@@ -82,5 +88,6 @@ def run_days(
                 break
             day += timedelta(days=1)
     finally:
+        gc.set_threshold(*threshold)
         simulation.close()
     return reports
