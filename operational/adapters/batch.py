@@ -465,6 +465,9 @@ class MemoryState:
 
 
 _QUEUE_ORDER = attrgetter("placed_at", "id")
+# Enum members the repositories read for every use case, bound to names (in Python 3.11
+# reading a member off its class goes through EnumType.__getattr__: some 0.3 us each).
+_AVAILABLE, _WAITING, _READY = ItemStatus.AVAILABLE, HoldStatus.WAITING, HoldStatus.READY
 _CHECKIN = EventType.CHECKIN
 _HOLD_CLOSED = frozenset(
     {EventType.HOLD_FULFILLED, EventType.HOLD_CANCELLED, EventType.HOLD_EXPIRED}
@@ -545,10 +548,8 @@ class _Items(_Repository):
 
     def available_copies(self, title_id: int) -> list[Item]:
         # Not touched: the events of the hold or transport the copy goes to name it.
-        available = ItemStatus.AVAILABLE
-        return [
-            item for item in self.state.items_by_title.get(title_id, ()) if item.status == available
-        ]
+        copies = self.state.items_by_title.get(title_id, ())
+        return [item for item in copies if item.status == _AVAILABLE]
 
 
 class _Patrons(_Repository):
@@ -609,8 +610,7 @@ class _Holds(_Repository):
         holds = self.state.holds_by_title.get(title_id)
         if not holds:
             return []  # most titles: nobody waits
-        waiting = HoldStatus.WAITING
-        queue = [hold for hold in holds if hold.status == waiting]
+        queue = [hold for hold in holds if hold.status == _WAITING]
         queue.sort(key=_QUEUE_ORDER)
         return queue
 
@@ -620,16 +620,12 @@ class _Holds(_Repository):
     def ready_for_item(self, item_id: int) -> Hold | None:
         item = self.state.items[item_id]
         for hold in self.state.holds_by_title.get(item.title.id, ()):
-            if hold.item is item and hold.status == HoldStatus.READY:
+            if hold.item is item and hold.status == _READY:
                 return self.state.touch(hold)
         return None
 
     def ready_expiring(self, now: datetime) -> list[Hold]:
-        due = [
-            h
-            for h in self.state.holds.values()
-            if h.status == HoldStatus.READY and h.expires_at <= now
-        ]
+        due = [h for h in self.state.holds.values() if h.status == _READY and h.expires_at <= now]
         return [self.state.touch(h) for h in sorted(due, key=lambda h: (h.title.id, h.id))]
 
 
