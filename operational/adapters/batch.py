@@ -18,15 +18,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from itertools import compress, count
-from operator import attrgetter, is_not
+from operator import attrgetter, is_not, itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, select
 
 from operational.adapters import tables
 from operational.adapters.batch_writer import BackgroundWriter, Batch, DirectWriter
-from operational.adapters.bulk import insert_statement, update_statement
-from operational.adapters.feed import FEED, event_parameters
+from operational.adapters.feed import FEED, event_row
 from operational.adapters.repository import found_or_raise
 from operational.domain import errors
 from operational.domain.events import CirculationEvent, EventType
@@ -386,24 +385,21 @@ class MemoryState:
                 updates[cls] = groups
         # Catalogue and patrons first (changed rows may refer to them), then changes to
         # existing rows (closing a loan, transport or hold frees its item), then new
-        # loans, holds and transports, which may take the freed item. The rows go to the
-        # writer as driver values.
-        dialect = self.dialect
+        # loans, holds and transports, which may take the freed item. An update carries
+        # only its changed values and the id; the writer converts values for the driver.
         writes = batch.writes
         for cls, table in ENTITY_TABLES[:3]:
             if new_rows[cls]:
-                writes.append((table.name, True, *insert_statement(dialect, table, new_rows[cls])))
+                writes.append((table.name, None, new_rows[cls]))
         for cls, table in ENTITY_TABLES:
             if cls in updates:
                 for columns, rows in _update_groups(table, updates[cls]):
-                    update = update_statement(dialect, table, rows, columns)
-                    writes.append((table.name, False, *update))
+                    writes.append((table.name, columns, list(map(itemgetter(*columns, 0), rows))))
         for cls, table in ENTITY_TABLES[3:]:
             if new_rows[cls]:
-                writes.append((table.name, True, *insert_statement(dialect, table, new_rows[cls])))
+                writes.append((table.name, None, new_rows[cls]))
         first = self.feed_last_id + 1
-        event = event_parameters(dialect)
-        batch.events = [event(first + n, e) for n, e in enumerate(self.events)]
+        batch.events = [event_row(first + n, event) for n, event in enumerate(self.events)]
         written = len(self.events)
         self.writer.write(batch)
         self.feed_last_id += written

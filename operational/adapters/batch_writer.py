@@ -38,20 +38,22 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.engine import make_url
 
 from operational.adapters import tables
+from operational.adapters.bulk import insert_rows, update_values
 from operational.adapters.feed import FEED, append_events
 from operational.domain import errors
 
 
 @dataclass
 class Batch:
-    """One transaction's writes, as driver parameters: `writes` are (table name, whether
-    it is an INSERT, SQL, parameter rows), executed in order; `events` the parameters of
-    feed.insert_sql(circulation_event), numbered from `feed_last_id` + 1, where the feed
-    counter must stand when the batch is written. `finish` (a picklable callable, for a
-    background writer) runs last in the same transaction."""
+    """One transaction's writes, as plain values (the writer converts them for the
+    driver): `writes` are (table name, changed column indexes or None, rows), executed in
+    order, an INSERT's rows being whole rows and an UPDATE's the changed columns' values
+    followed by the id; `events` are circulation_event rows numbered from `feed_last_id`
+    + 1, where the feed counter must stand when the batch is written. `finish` (a
+    picklable callable, for a background writer) runs last in the same transaction."""
 
     feed_last_id: int
-    writes: list[tuple[str, bool, str, list[tuple]]] = field(default_factory=list)
+    writes: list[tuple[str, tuple[int, ...] | None, list[tuple]]] = field(default_factory=list)
     events: list[tuple] = field(default_factory=list)
     finish: Callable[[Connection], None] | None = None
 
@@ -73,10 +75,13 @@ def write_batch(c: Connection, batch: Batch) -> int:
             f"another writer changed the database during the batch (feed at {counter}, "
             f"expected {batch.feed_last_id}); nothing of this batch was written"
         )
-    for name, inserts, statement, parameters in batch.writes:
-        c.exec_driver_sql(statement, parameters)
-        if inserts:
+    for name, columns, rows in batch.writes:
+        table = tables.metadata.tables[name]
+        if columns is None:
+            insert_rows(c, table, rows)
             _advance_sequence(c, name)
+        else:
+            update_values(c, table, columns, rows)
     append_events(c, batch.events)
     if batch.finish is not None:
         batch.finish(c)

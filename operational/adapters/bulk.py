@@ -132,15 +132,6 @@ def _compile_row(
     return eval(f"lambda {arguments}: ({', '.join(parts)},)", processors)
 
 
-def row_function(
-    table: Table, dialect, expressions: Sequence[str], arguments: str
-) -> Callable[..., tuple]:
-    """A function of `arguments` (e.g. "e") returning a row of the table as driver values,
-    each column's value given as a Python expression of the arguments (e.g. "e.status"):
-    reading the values and converting them is one step."""
-    return _compile_row(list(table.columns), dialect, expressions, arguments)
-
-
 @cache
 def _converter(table: Table, dialect, columns: tuple[int, ...]) -> Callable[[Sequence], tuple]:
     """A function taking a row (values in the table's column order) to the driver values
@@ -150,24 +141,31 @@ def _converter(table: Table, dialect, columns: tuple[int, ...]) -> Callable[[Seq
     )
 
 
-def insert_statement(dialect, table: Table, rows: Sequence[Sequence]) -> tuple[str, list[tuple]]:
-    """The INSERT of rows given as value tuples in the table's column order: its SQL and
-    its driver parameters (for executemany on any connection of that dialect)."""
-    convert = _converter(table, dialect, tuple(range(len(table.columns))))
-    return insert_sql(table, dialect), list(map(convert, rows))
-
-
-def update_statement(
-    dialect, table: Table, rows: Sequence[Sequence], columns: tuple[int, ...]
-) -> tuple[str, list[tuple]]:
-    """The UPDATE of the given columns (indexes into the table's columns) of rows given as
-    full value tuples in column order, keyed by the first column (the primary key): its
-    SQL and its driver parameters."""
-    convert = _converter(table, dialect, (*columns, 0))
-    return update_sql(table, dialect, columns), list(map(convert, rows))
+@cache
+def _values_converter(table: Table, dialect, columns: tuple[int, ...]) -> Callable:
+    """A function taking the values of the given columns, in that order, to their driver
+    values."""
+    return _compile_row(
+        [table.columns[i] for i in columns], dialect, [f"r[{n}]" for n in range(len(columns))], "r"
+    )
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Sequence]) -> None:
     """INSERT rows given as value tuples in the table's column order."""
-    if rows:
-        connection.exec_driver_sql(*insert_statement(connection.dialect, table, rows))
+    if not rows:
+        return
+    dialect = connection.dialect
+    convert = _converter(table, dialect, tuple(range(len(table.columns))))
+    connection.exec_driver_sql(insert_sql(table, dialect), list(map(convert, rows)))
+
+
+def update_values(
+    connection: Connection, table: Table, columns: tuple[int, ...], rows: Sequence[Sequence]
+) -> None:
+    """UPDATE the given columns (indexes into the table's columns) of rows given as those
+    columns' values followed by the row's primary key (its first column)."""
+    if not rows:
+        return
+    dialect = connection.dialect
+    convert = _values_converter(table, dialect, (*columns, 0))
+    connection.exec_driver_sql(update_sql(table, dialect, columns), list(map(convert, rows)))

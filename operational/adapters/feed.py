@@ -9,14 +9,13 @@ as on SQLite, and a rolled-back transaction gives its ids back instead of leavin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from functools import cache
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
-from operational.adapters.bulk import insert_rows, insert_sql, row_function
+from operational.adapters.bulk import insert_rows
 from operational.adapters.tables import (
     circulation_event,
     database_identity,
@@ -60,13 +59,6 @@ def event_row(event_id: int, event: CirculationEvent) -> tuple:
     return _event_row(event_id, event)
 
 
-@cache
-def event_parameters(dialect) -> Callable[[int, CirculationEvent], tuple]:
-    """A function of (id, event) returning the event's row as the driver values of
-    insert_sql(circulation_event): reading and converting in one step, for bulk writers."""
-    return row_function(circulation_event, dialect, _EVENT_COLUMNS, "i, e")
-
-
 def write_events(session: Session | Connection, events: Sequence[CirculationEvent]) -> None:
     """Append events with the next ids; call last in the transaction, after the flush that
     gave new loans, holds and transports their ids."""
@@ -86,26 +78,26 @@ def write_events(session: Session | Connection, events: Sequence[CirculationEven
     )
 
 
-def append_events(connection: Connection, parameters: Sequence[tuple]) -> None:
-    """Append events given as the driver parameters of insert_sql(circulation_event),
-    already numbered from the feed counter's current value + 1: a bulk writer that has
-    the database to itself numbers its batch in advance. Refuses if the counter has moved
-    since. Call last in the transaction, like write_events."""
-    if not parameters:
+def append_events(connection: Connection, rows: Sequence[tuple]) -> None:
+    """Append events given as rows (event_row), already numbered from the feed counter's
+    current value + 1: a bulk writer that has the database to itself numbers its batch in
+    advance. Refuses if the counter has moved since. Call last in the transaction, like
+    write_events."""
+    if not rows:
         return
-    count = len(parameters)
+    count = len(rows)
     last_id = connection.execute(
         update(feed_counter)
         .where(feed_counter.c.name == FEED)
         .values(last_id=feed_counter.c.last_id + count)
         .returning(feed_counter.c.last_id)
     ).scalar_one()
-    if parameters[0][0] != last_id - count + 1 or parameters[-1][0] != last_id:
+    if rows[0][0] != last_id - count + 1 or rows[-1][0] != last_id:
         raise Conflict(
             f"the feed counter is at {last_id - count}, but the batch's events are "
-            f"numbered from {parameters[0][0]}"
+            f"numbered from {rows[0][0]}"
         )
-    connection.exec_driver_sql(insert_sql(circulation_event, connection.dialect), parameters)
+    insert_rows(connection, circulation_event, rows)
 
 
 def read_events(connection: Connection | Session, after: int, limit: int) -> list[dict]:
