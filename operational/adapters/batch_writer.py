@@ -60,13 +60,14 @@ class Batch:
 
 def write_batch(c: Connection, batch: Batch) -> int:
     """Write a batch in the connection's transaction; returns the number of events."""
-    if c.dialect.name == "sqlite":
+    if c.dialect.name == "sqlite" and not c.info.get("bulk_writer"):
         # Checkpoint the WAL every ~100 MB rather than every 4 MB: a bulk writer would
         # otherwise pay a checkpoint (and its fsync) on every batch.
         c.exec_driver_sql("PRAGMA wal_autocheckpoint=25000")
         # A page cache of up to 256 MB instead of 2 MB: each batch changes rows all over
         # the item and loan tables, which would otherwise be read back page by page.
         c.exec_driver_sql("PRAGMA cache_size=-262144")
+        c.info["bulk_writer"] = True  # settings of this (pooled) connection
     counter = c.execute(
         select(tables.feed_counter.c.last_id).where(tables.feed_counter.c.name == FEED)
     ).scalar_one()

@@ -23,6 +23,9 @@ def _processor(column, dialect) -> Callable | None:
     if dialect.name == "sqlite" and isinstance(column.type, UtcDateTime):
         return _sqlite_utc_text
     if isinstance(column.type, Enum) and column.type.enum_class is not None:
+        enum_class = column.type.enum_class
+        if issubclass(enum_class, StrEnum) and enum_class.__str__ is str.__str__:
+            return str  # a member's text is its value: the same as _enum_value, in C
         return _enum_value
     process = column.type._cached_bind_processor(dialect)
     if process is not None and isinstance(column.type, JSON):
