@@ -246,7 +246,8 @@ def _error_reply(error: BaseException) -> tuple[str, BaseException]:
     """The error to raise in the parent: a domain error as itself, anything else as a
     WriterFailed carrying the child's traceback."""
     if isinstance(error, errors.DomainError):
-        return "error", type(error)(str(error))
+        with contextlib.suppress(Exception):  # a subclass may want more than a message
+            return "error", type(error)(str(error))
     message = "".join(traceback.format_exception(error))
     return "error", WriterFailed(f"the batch writer failed:\n{message}")
 
