@@ -163,6 +163,11 @@ class MemoryState:
         self.new: dict[type, list] = defaultdict(list)
         self.touched: set[Any] = set()
         self.events: list[CirculationEvent] = []
+        # The committed events' rows (feed.event_row), made when each use case commits,
+        # while the entities they name are still in the processor's caches: at the end
+        # of the day they would all have to be read back from memory.
+        self.event_rows: list[tuple] = []
+        self._begin_batch()
 
     # -- loading
 
@@ -236,7 +241,9 @@ class MemoryState:
         for r in self._rows(c, tables.patron):
             self._keep(_new(Patron, **r._mapping))
         self.holds: dict[int, Hold] = {}
-        self.holds_by_title: dict[int, list[Hold]] = defaultdict(list)
+        # A title's active holds in the order placed (a dict as an ordered set: a popular
+        # title's queue is long, and a closed hold leaves it without a search).
+        self.holds_by_title: dict[int, dict[Hold, None]] = defaultdict(dict)
         # The latest hold of each (patron id, title id): a patron has at most one active
         # hold per title, so if that one is not active, none is.
         self.latest_hold: dict[tuple[int, int], Hold] = {}
@@ -305,7 +312,7 @@ class MemoryState:
             self.patrons_by_card[entity.card_number] = entity
         elif cls is Hold:
             self.holds[entity.id] = entity
-            self.holds_by_title[entity.title.id].append(entity)
+            self.holds_by_title[entity.title.id][entity] = None
             self.latest_hold[(entity.patron.id, entity.title.id)] = entity
         elif cls is Loan:
             self.loans[entity.id] = entity
@@ -325,6 +332,31 @@ class MemoryState:
         self.new[cls].append(entity)
         self._keep(entity, saved=False)
 
+    def _begin_batch(self) -> None:
+        # What the batch's committed events name (see commit_events).
+        self._named: dict[type, set] = {Item: set(), Loan: set(), Hold: set(), Transport: set()}
+        self._closed: list[CirculationEvent] = []
+
+    def commit_events(self) -> None:
+        """Take in the events committed since the last call: their rows, numbered in the
+        batch, the entities they name (which the batch may have changed) and those they
+        close. Done at each commit, while those entities are in the processor's caches;
+        at the end of the day they would all have to be read back from memory."""
+        rows, events = self.event_rows, self.events
+        first = self.feed_last_id + 1
+        items, loans = self._named[Item], self._named[Loan]
+        holds, transports = self._named[Hold], self._named[Transport]
+        closed = self._closed
+        for number in range(len(rows), len(events)):
+            event = events[number]
+            rows.append(event_row(first + number, event))
+            items.add(event.item)
+            loans.add(event.loan)
+            holds.add(event.hold)
+            transports.add(event.transport)
+            if event.type in _CLOSING:
+                closed.append(event)
+
     def touch(self, entity: Any) -> Any:
         """Mark an entity as possibly changed in this batch (a use case took it to change
         it)."""
@@ -342,13 +374,7 @@ class MemoryState:
         entity the batch's events are about. Each change the rules make is recorded by an
         event that names what it changed (so the feed replays to the state), which is how
         a hold taken from a queue, or the item a hold or transport moves, is found here."""
-        events = self.events
-        candidates: dict[type, set] = {
-            Item: {event.item for event in events},
-            Loan: {event.loan for event in events},
-            Hold: {event.hold for event in events},
-            Transport: {event.transport for event in events},
-        }
+        candidates = self._named
         for entity in self.touched:
             candidates.setdefault(type(entity), set()).add(entity)
         for entities in candidates.values():
@@ -364,6 +390,7 @@ class MemoryState:
         a background writer it must be picklable. With a background writer the batch may
         still be on its way when this returns: `wait()` waits until it is written."""
         batch = Batch(self.feed_last_id, finish=also)
+        self.commit_events()  # none are left after a use case's commit; to be sure
         new_rows = {cls: list(map(_ROWS[cls], self.new.get(cls, ()))) for cls in TABLE_OF}
         # Changed rows, grouped by which columns changed: one UPDATE shape per group, and
         # indexes are only maintained for columns that really changed.
@@ -398,8 +425,7 @@ class MemoryState:
         for cls, table in ENTITY_TABLES[3:]:
             if new_rows[cls]:
                 writes.append((table.name, None, new_rows[cls]))
-        first = self.feed_last_id + 1
-        batch.events = [event_row(first + n, event) for n, event in enumerate(self.events)]
+        batch.events = self.event_rows
         written = len(self.events)
         self.writer.write(batch)
         self.feed_last_id += written
@@ -412,6 +438,8 @@ class MemoryState:
         self.new = defaultdict(list)
         self.touched.clear()
         self.events = []
+        self.event_rows = []
+        self._begin_batch()
         return written
 
     def wait(self) -> None:
@@ -429,7 +457,7 @@ class MemoryState:
         them name them (a loan is closed by its checkin, a hold by being fulfilled,
         cancelled or expired, a transport by arriving or being lost)."""
         loans, holds, transports = [], [], []
-        for event in self.events:
+        for event in self._closed:
             kind = event.type
             if kind is _CHECKIN:
                 loans.append(event.loan)
@@ -450,7 +478,7 @@ class MemoryState:
             if hold.is_active or self.holds.get(hold.id) is not hold:
                 continue
             del self.holds[hold.id]
-            self.holds_by_title[hold.title.id].remove(hold)
+            del self.holds_by_title[hold.title.id][hold]
             key = (hold.patron.id, hold.title.id)
             if self.latest_hold.get(key) is hold:
                 del self.latest_hold[key]
@@ -469,6 +497,7 @@ _HOLD_CLOSED = frozenset(
     {EventType.HOLD_FULFILLED, EventType.HOLD_CANCELLED, EventType.HOLD_EXPIRED}
 )
 _TRANSPORT_CLOSED = frozenset({EventType.TRANSPORT_RECEIVED, EventType.TRANSPORT_LOST})
+_CLOSING = frozenset({_CHECKIN, *_HOLD_CLOSED, *_TRANSPORT_CLOSED})
 
 
 class _Repository:
@@ -687,6 +716,7 @@ class BatchUnitOfWork:
         self.state.touch(entity)
 
     def commit(self) -> None:
+        self.state.commit_events()
         self._mark = len(self.state.events)
 
     def rollback(self) -> None:
