@@ -68,9 +68,6 @@ _AVAILABLE, _GONE = ItemStatus.AVAILABLE, (ItemStatus.WITHDRAWN, ItemStatus.LOST
 _WAITING, _READY = HoldStatus.WAITING, HoldStatus.READY
 _CHILD_AUDIENCE, _ADULT_AUDIENCE = Audience.CHILD, Audience.ADULT
 _CHILD_PATRON = PatronCategory.CHILD
-_CHECKOUT, _RENEW = EventType.CHECKOUT, EventType.RENEW
-_HOLD_READY, _HOLD_PLACED = EventType.HOLD_READY, EventType.HOLD_PLACED
-_DISPATCHED = EventType.TRANSPORT_DISPATCHED
 
 TITLES_PER_ITEM = 0.2  # catalogue size relative to the consortium's stock
 WANTED_SHARE = 0.5  # of items sought as a particular title (the rest: browsing the shelf)
@@ -427,17 +424,12 @@ class Simulation:
                 self._agenda[max(when, resume_day)].append((kind, loan.id))
         for hold in self.state.holds.values():
             if hold.status == HoldStatus.READY:
-                self._schedule(self._pickup_plan(hold, resume_day))
+                self._plan_pickup(hold, resume_day)
             elif hold.status == HoldStatus.WAITING:
-                self._schedule(self._giving_up_plan(hold, resume_day))
+                self._plan_giving_up(hold, resume_day)
         for transport in self.state.transports.values():
             if transport.is_open and transport.dispatched_at is not None:
-                self._schedule(self._arrival_plan(transport, resume_day))
-
-    def _schedule(self, plan: tuple[date, tuple[str, int]] | None) -> None:
-        if plan is not None:
-            when, entry = plan
-            self._agenda[when].append(entry)
+                self._plan_arrival(transport, resume_day)
 
     def _loan_plan(self, loan: Loan, rule) -> tuple[str, int]:
         """How the borrower treats this loan (under its circulation rule): ('on_time' |
@@ -462,33 +454,32 @@ class Simulation:
             return renew_on, "renew"
         return max(due, today), "return"
 
-    def _pickup_plan(self, hold: Hold, today: date) -> tuple[date, tuple[str, int]] | None:
+    def _plan_pickup(self, hold: Hold, today: date) -> None:
         if unit(self.seed, "never-collected", hold.id) < NEVER_COLLECTED:
-            return None
+            return
         delay = int(unit(self.seed, "pickup-delay", hold.id) * 5)
-        return max(local_date(hold.ready_at) + timedelta(days=delay), today), ("pickup", hold.id)
+        self._agenda[max(local_date(hold.ready_at) + timedelta(days=delay), today)].append(
+            ("pickup", hold.id)
+        )
 
-    def _giving_up_plan(self, hold: Hold, today: date) -> tuple[date, tuple[str, int]]:
+    def _plan_giving_up(self, hold: Hold, today: date) -> None:
         """A patron still waiting after two to four months cancels the hold."""
         patience = GIVE_UP_AFTER_DAYS + int(
             unit(self.seed, "patience", hold.id) * GIVE_UP_AFTER_DAYS
         )
-        return max(local_date(hold.placed_at) + timedelta(days=patience), today), (
-            "give_up",
-            hold.id,
+        self._agenda[max(local_date(hold.placed_at) + timedelta(days=patience), today)].append(
+            ("give_up", hold.id)
         )
 
-    def _arrival_plan(
-        self, transport: Transport, today: date
-    ) -> tuple[date, tuple[str, int]] | None:
+    def _plan_arrival(self, transport: Transport, today: date) -> None:
         if unit(self.seed, "lost", transport.id) < LOST_IN_TRANSIT:
-            return None  # never arrives: the lending core marks it lost after 30 days
+            return  # never arrives: the lending core marks it lost after 30 days
         sent = local_date(transport.dispatched_at)
         days = self._van_days(transport.route)
         arrival = calendar.next_day_matching(sent, days)
         if unit(self.seed, "missed-van", transport.id) < MISSED_VAN:
             arrival = calendar.next_day_matching(arrival, days)
-        return max(arrival, today), ("arrive", transport.id)
+        self._agenda[max(arrival, today)].append(("arrive", transport.id))
 
     def _van_days(self, route: TransportRoute) -> str:
         if route == TransportRoute.LOCAL:
@@ -503,9 +494,6 @@ class Simulation:
     def simulate_day(self, day: date) -> DayReport:
         rng = day_rng(self.seed, day)
         self._counts = defaultdict(int)
-        self._tomorrow = day + timedelta(days=1)
-        self._plans: list[tuple[date, tuple[str, int]]] = []
-        self._planned = 0  # the day's events planned from so far
         # The lending branches open today (the calendar's answer, asked once a day).
         self._open_today = {b.code for b in self.lending_branches if calendar.branch_open(b, day)}
         if day.day == 1 and day != self.params.start:
@@ -535,12 +523,7 @@ class Simulation:
                 self._agenda_action(day, kind, whom)
         self.clock.set(at(day, VAN_LEAVES_AT))
         self._dispatch_vans(day)
-        self._plan_committed()
-        # Tomorrow's and later behaviour goes into the agenda after the day, in the order
-        # of the events it follows from (the order of an agenda day is its order of play).
-        agenda = self._agenda
-        for when, entry in self._plans:
-            agenda[when].append(entry)
+        self._plan_from_events(day)
         loans = self._counts["loans"]
         written = self.uow.flush(also=self._finish_day(day))
         self.last_finished_day = day
@@ -559,41 +542,35 @@ class Simulation:
         (simulating another day starts it again)."""
         self.state.close()
 
-    def _plan_committed(self) -> None:
-        """Plan what follows from the day's events committed since the last call (new
-        loans, renewals, holds ready for pickup or placed, transports on their way): done
-        after each use case, while what they name is in the processor's caches. The plans
-        wait in self._plans until the day is over."""
-        events, plans, tomorrow = self.state.events, self._plans, self._tomorrow
-        for number in range(self._planned, len(events)):
-            event = events[number]
+    def _plan_from_events(self, day: date) -> None:
+        """Plan tomorrow's behaviour from what happened today (new loans, renewals, holds
+        ready for pickup, transports on their way)."""
+        tomorrow = day + timedelta(days=1)
+        agenda = self._agenda
+        checkout, renew = EventType.CHECKOUT, EventType.RENEW
+        ready, placed = EventType.HOLD_READY, EventType.HOLD_PLACED
+        dispatched = EventType.TRANSPORT_DISPATCHED
+        for event in self.state.events:
             kind = event.type
-            if kind is _CHECKOUT or kind is _RENEW:
+            if kind is checkout or kind is renew:
                 loan = event.loan
                 when, action = self._loan_next(loan, tomorrow)
-                plans.append((when, (action, loan.id)))
-            elif kind is _HOLD_READY:
-                plan = self._pickup_plan(event.hold, tomorrow)
-                if plan is not None:
-                    plans.append(plan)
-            elif kind is _HOLD_PLACED:
-                plans.append(self._giving_up_plan(event.hold, tomorrow))
-            elif kind is _DISPATCHED:
-                plan = self._arrival_plan(event.transport, tomorrow)
-                if plan is not None:
-                    plans.append(plan)
-        self._planned = len(events)
+                agenda[when].append((action, loan.id))
+            elif kind is ready:
+                self._plan_pickup(event.hold, tomorrow)
+            elif kind is placed:
+                self._plan_giving_up(event.hold, tomorrow)
+            elif kind is dispatched:
+                self._plan_arrival(event.transport, tomorrow)
 
     def _try(self, use_case: Callable, *arguments) -> object | None:
         """Run a use case on the simulated clock; a refusal counts and returns None."""
         try:
-            outcome = use_case(self.uow, self.clock, *arguments)
+            return use_case(self.uow, self.clock, *arguments)
         except errors.DomainError as refusal:
             self._counts["refused"] += 1
             log.debug("refused: %s", refusal)
             return None
-        self._plan_committed()
-        return outcome
 
     # -- agenda actions
 

@@ -2,7 +2,7 @@
 scale (SQLite, the simulator's real run through the service layer), and every transport
 in them checked against the van routes of `reference/van_routes.csv`.
 
-The model (operational/simulation/simulator.py, `_dispatch_vans` and `_arrival_plan`):
+The model (operational/simulation/simulator.py, `_dispatch_vans` and `_plan_arrival`):
 the day's van runs leave at VAN_LEAVES_AT (18:30) on a van day of the route that is not a
 holiday and take every item requested before they leave. Via Örebro's hub (Monday,
 Wednesday, Friday) an item goes to the hub on its dispatch day and onward with the next
