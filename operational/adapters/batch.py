@@ -257,9 +257,9 @@ class MemoryState:
             self._keep(_new(Hold, **values))
         self.loans: dict[int, Loan] = {}
         self.open_loan_by_item: dict[int, Loan] = {}
-        self.loans_by_patron: dict[int, list[Loan]] = defaultdict(list)
-        # The same loans by patron and media type: the loan limit is per media type, and
-        # counting a patron's loans of one type should not visit each loan's title.
+        # A patron's loans (open, or closed in this batch) by patron and media type: the
+        # loan limit is per media type, and counting a patron's loans of one type should
+        # not visit each loan's title.
         self.loans_by_patron_media: dict[tuple[int, MediaType], list[Loan]] = defaultdict(list)
         for r in self._rows(c, tables.loan, tables.loan.c.returned_at.is_(None)):
             values = dict(r._mapping)
@@ -317,7 +317,6 @@ class MemoryState:
         elif cls is Loan:
             self.loans[entity.id] = entity
             self.open_loan_by_item[entity.item.id] = entity
-            self.loans_by_patron[entity.patron.id].append(entity)
             key = (entity.patron.id, entity.item.title.media_type)
             self.loans_by_patron_media[key].append(entity)
         elif cls is Transport:
@@ -471,7 +470,6 @@ class MemoryState:
             del self.loans[loan.id]
             if self.open_loan_by_item.get(loan.item.id) is loan:
                 del self.open_loan_by_item[loan.item.id]
-            self.loans_by_patron[loan.patron.id].remove(loan)
             key = (loan.patron.id, loan.item.title.media_type)
             self.loans_by_patron_media[key].remove(loan)
         for hold in holds:
@@ -489,6 +487,7 @@ class MemoryState:
 
 
 _QUEUE_ORDER = attrgetter("placed_at", "id")
+_BY_ID = attrgetter("id")
 # Enum members the repositories read for every use case, bound to names (in Python 3.11
 # reading a member off its class goes through EnumType.__getattr__: some 0.3 us each).
 _AVAILABLE, _WAITING, _READY = ItemStatus.AVAILABLE, HoldStatus.WAITING, HoldStatus.READY
@@ -614,11 +613,10 @@ class _Loans(_Repository):
         return count
 
     def of_patron(self, patron_id: int, open_only: bool = False) -> list[Loan]:
-        return [
-            loan
-            for loan in self.state.loans_by_patron.get(patron_id, ())
-            if loan.is_active or not open_only
-        ]
+        by_type = self.state.loans_by_patron_media
+        loans = [loan for media in MediaType for loan in by_type.get((patron_id, media), ())]
+        loans.sort(key=_BY_ID)  # in the order made
+        return [loan for loan in loans if loan.is_active or not open_only]
 
 
 class _Holds(_Repository):
