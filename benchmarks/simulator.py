@@ -6,7 +6,10 @@ event rows measured in the same run (what storage alone could take).
 
 The consortium is populated once per backend (cardholders, catalogue, copies) and copied
 for each run, so every run simulates the same days from the same state. Measured: the day
-loop only (the rules, the behaviour model and the per-day writes). The baseline inserts
+loop only (the rules, the behaviour model and the per-day writes, which the simulator's
+writer process does beside it; the time ends when the last day is stored). The simulator
+wants two cores: on a machine whose other core is busy, its events per second fall
+towards what one core gives. The baseline inserts
 the rows those days produced into an empty circulation_event table, one executemany per
 simulated day, straight through the database driver.
 """

@@ -4,7 +4,6 @@ simulator, so a simulated year is stamped with that year's dates."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -42,7 +41,30 @@ class SimulatedClock:
         self._now += delta
 
 
-@lru_cache(maxsize=1 << 14)  # use cases ask it of the same few moments again and again
 def local_date(moment: datetime) -> date:
     """The calendar date at the libraries (Europe/Stockholm) of a UTC moment."""
-    return moment.astimezone(LIBRARY_TIMEZONE).date()
+    if moment.tzinfo is not UTC:
+        return moment.astimezone(LIBRARY_TIMEZONE).date()
+    # Use cases ask this of every new moment: answered per UTC hour, which (the zone's
+    # offsets being whole hours that change on the hour) lies within one local day.
+    hour = moment.toordinal() * 24 + moment.hour
+    day = _LOCAL_DAY_OF_HOUR.get(hour)
+    if day is None:
+        day = _local_day_of_hour(moment.replace(minute=0, second=0, microsecond=0))
+        if day is None:
+            return moment.astimezone(LIBRARY_TIMEZONE).date()
+        _LOCAL_DAY_OF_HOUR[hour] = day
+    return day
+
+
+_LOCAL_DAY_OF_HOUR: dict[int, date] = {}
+
+
+def _local_day_of_hour(start: datetime) -> date | None:
+    """The libraries' date throughout the UTC hour from `start`, or None if the hour
+    does not lie within one local day at one UTC offset."""
+    first = start.astimezone(LIBRARY_TIMEZONE)
+    last = (start + timedelta(hours=1, microseconds=-1)).astimezone(LIBRARY_TIMEZONE)
+    if first.utcoffset() != last.utcoffset() or first.date() != last.date():
+        return None
+    return first.date()

@@ -10,6 +10,7 @@ as on SQLite, and a rolled-back transaction gives its ids back instead of leavin
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
@@ -21,32 +22,41 @@ from operational.adapters.tables import (
     feed_counter,
 )
 from operational.adapters.tables import simulation_run as simulation_run_table
+from operational.domain.errors import Conflict
 from operational.domain.events import CirculationEvent
 
 FEED = "circulation_event"
 
 
+def _id(entity: str) -> str:
+    return f"(None if e.{entity} is None else e.{entity}.id)"
+
+
+# circulation_event's columns in order, each as an expression of the event `e` numbered
+# `i`: the one place an event's row is spelt out.
+_EVENT_COLUMNS = (
+    "i",
+    "e.occurred_at",
+    "str(e.type)",
+    "e.branch_code",
+    _id("item"),
+    "e.title_id",
+    _id("patron"),
+    _id("loan"),
+    _id("hold"),
+    _id("transport"),
+    "e.from_branch_code",
+    "e.to_branch_code",
+    "e.due_at",
+    "e.reason",
+    "e.details",
+)
+_event_row = eval(f"lambda i, e: ({', '.join(_EVENT_COLUMNS)},)")
+
+
 def event_row(event_id: int, event: CirculationEvent) -> tuple:
     """The event as a row of circulation_event, in column order."""
-    item, patron, loan = event.item, event.patron, event.loan
-    hold, transport = event.hold, event.transport
-    return (
-        event_id,
-        event.occurred_at,
-        str(event.type),
-        event.branch_code,
-        None if item is None else item.id,
-        event.title_id,
-        None if patron is None else patron.id,
-        None if loan is None else loan.id,
-        None if hold is None else hold.id,
-        None if transport is None else transport.id,
-        event.from_branch_code,
-        event.to_branch_code,
-        event.due_at,
-        event.reason,
-        event.details,
-    )
+    return _event_row(event_id, event)
 
 
 def write_events(session: Session | Connection, events: Sequence[CirculationEvent]) -> None:
@@ -68,6 +78,28 @@ def write_events(session: Session | Connection, events: Sequence[CirculationEven
     )
 
 
+def append_events(connection: Connection, rows: Sequence[tuple]) -> None:
+    """Append events given as rows (event_row), already numbered from the feed counter's
+    current value + 1: a bulk writer that has the database to itself numbers its batch in
+    advance. Refuses if the counter has moved since. Call last in the transaction, like
+    write_events."""
+    if not rows:
+        return
+    count = len(rows)
+    last_id = connection.execute(
+        update(feed_counter)
+        .where(feed_counter.c.name == FEED)
+        .values(last_id=feed_counter.c.last_id + count)
+        .returning(feed_counter.c.last_id)
+    ).scalar_one()
+    if rows[0][0] != last_id - count + 1 or rows[-1][0] != last_id:
+        raise Conflict(
+            f"the feed counter is at {last_id - count}, but the batch's events are "
+            f"numbered from {rows[0][0]}"
+        )
+    insert_rows(connection, circulation_event, rows)
+
+
 def read_events(connection: Connection | Session, after: int, limit: int) -> list[dict]:
     rows = connection.execute(
         select(circulation_event)
@@ -76,6 +108,15 @@ def read_events(connection: Connection | Session, after: int, limit: int) -> lis
         .limit(limit)
     )
     return [dict(row._mapping) for row in rows]
+
+
+def record_finished_day(connection: Connection, run_id: int, day: date) -> None:
+    """Record how far a simulation got, in the transaction that writes that day."""
+    connection.execute(
+        update(simulation_run_table)
+        .where(simulation_run_table.c.id == run_id)
+        .values(last_finished_day=day, updated_at=datetime.now(UTC))
+    )
 
 
 def database_id(connection: Connection | Session) -> str | None:

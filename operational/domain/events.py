@@ -36,7 +36,7 @@ class EventType(StrEnum):
     MEMBERSHIP_CHANGED = "membership_changed"
 
 
-@dataclass
+@dataclass(slots=True)
 class CirculationEvent:
     """One state change. Entity fields hold domain objects (Item, Patron, Loan, Hold,
     Transport, Title), read for their ids when the event is written."""

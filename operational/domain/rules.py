@@ -36,6 +36,7 @@ class Consortium:
     ):
         self.memberships = list(memberships)
         self.branches = {branch.code: branch for branch in branches}
+        self._lending = {code: branch for code, branch in self.branches.items() if branch.lends}
         self.direct_routes = {frozenset(pair) for pair in direct_routes}
         self.hub_van_days = hub_van_days
         self.direct_van_days = direct_van_days
@@ -49,8 +50,9 @@ class Consortium:
             raise errors.NotFound(f"no branch with code {code!r}") from None
 
     def lending_branch(self, code: str, field: str = "branch_code") -> Branch:
-        branch = self.branch(code)
-        if not branch.lends:
+        branch = self._lending.get(code)
+        if branch is None:
+            self.branch(code)  # NotFound for an unknown code; otherwise it is the hub
             raise errors.InvalidRequest(
                 f"branch {code} is the transport hub; it lends nothing", field=field
             )
@@ -72,7 +74,7 @@ class Consortium:
         """Whether the two municipalities' libraries are one system on that day."""
         if municipality_a == municipality_b:
             return True
-        members = self.members_on(day)
+        members = self._members_on.get(day) or self.members_on(day)
         return municipality_a in members and municipality_b in members
 
     def check_patron_may_use(self, patron: Patron, branch: Branch, day: date) -> None:
@@ -89,6 +91,8 @@ class Consortium:
         owner = self.branch(item.home_branch_code).municipality_code
         at = self.branch(item.current_branch_code).municipality_code
         pickup = self.branch(pickup_branch_code).municipality_code
+        if owner == home and at == home and pickup == home:
+            return True  # all within the patron's own municipality
         return (
             self.shares(home, owner, day)
             and self.shares(home, at, day)

@@ -215,7 +215,8 @@ def checkout(
         ready_hold = (
             uow.holds.ready_for_item(item.id) if item.status == ItemStatus.ON_HOLD_SHELF else None
         )
-        others_waiting = any(h.patron is not patron for h in uow.holds.waiting_for_title(title.id))
+        waiting = uow.holds.waiting_for_title(title.id)
+        others_waiting = bool(waiting) and any(h.patron is not patron for h in waiting)
         loan, events = item.check_out(
             patron,
             branch_code,
@@ -237,9 +238,8 @@ def renew(uow: UnitOfWork, clock: Clock, loan_id: int) -> Loan:
         uow.titles.lock(loan.item.title.id)
         uow.refresh(loan)
         rule = uow.reference.rule(loan.item.title.media_type, loan.patron.category)
-        others_waiting = any(
-            h.patron is not loan.patron for h in uow.holds.waiting_for_title(loan.item.title.id)
-        )
+        waiting = uow.holds.waiting_for_title(loan.item.title.id)
+        others_waiting = bool(waiting) and any(h.patron is not loan.patron for h in waiting)
         uow.record(loan.renew(clock.now(), rule, others_waiting))
         uow.commit()
         return loan

@@ -60,19 +60,34 @@ def run_days(
     on_day: Callable[[DayReport, float], None] | None = None,
     stop: StopAfterDay | None = None,
 ) -> list[DayReport]:
-    """Simulate from the next unfinished day up to and including last_day."""
+    """Simulate from the next unfinished day up to and including last_day. Each day is
+    written while the next is simulated; when this returns (or raises), every day it
+    reports is in the database."""
     reports = []
     day = simulation.next_day()
-    while day <= last_day:
-        began = time.perf_counter()
-        report = simulation.simulate_day(day)
-        # The lending core's state is hundreds of thousands of long-lived objects; keep
-        # the cyclic garbage collector from walking them all again and again.
-        gc.freeze()
-        reports.append(report)
-        if on_day is not None:
-            on_day(report, time.perf_counter() - began)
-        if stop is not None and stop.requested:
-            break
-        day += timedelta(days=1)
+    # A simulated day makes no cyclic garbage (none found over 35 days at a quarter of
+    # the population), and what it keeps is frozen at its end: the collector's frequent
+    # young-generation passes (every 700 objects) would only walk live objects, some 8 %
+    # of the simulation's time. It still runs should a day leave 100 000 new containers.
+    threshold = gc.get_threshold()
+    gc.set_threshold(100_000, *threshold[1:])
+    try:
+        while day <= last_day:
+            began = time.perf_counter()
+            report = simulation.simulate_day(day)
+            stopping = day == last_day or (stop is not None and stop.requested)
+            if stopping:
+                simulation.wait_written()  # the last day counts until it is stored
+            # The lending core's state is hundreds of thousands of long-lived objects;
+            # keep the cyclic garbage collector from walking them all again and again.
+            gc.freeze()
+            reports.append(report)
+            if on_day is not None:
+                on_day(report, time.perf_counter() - began)
+            if stopping or (stop is not None and stop.requested):
+                break
+            day += timedelta(days=1)
+    finally:
+        gc.set_threshold(*threshold)
+        simulation.close()
     return reports

@@ -17,14 +17,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select
 
 from operational.adapters import tables
 from operational.adapters.batch import BatchUnitOfWork, MemoryState
+from operational.adapters.batch_writer import BackgroundWriter, can_run_in_background
+from operational.adapters.feed import record_finished_day
 from operational.clock import LIBRARY_TIMEZONE, SimulatedClock, local_date
 from operational.domain import errors
 from operational.domain.events import EventType
@@ -59,6 +61,13 @@ from operational.simulation.patrons import (
 from operational.simulation.randomness import day_rng, unit
 
 log = logging.getLogger(__name__)
+
+# Enum members the day loop reads, bound to names: in Python 3.11 reading a member off its
+# class goes through EnumType.__getattr__ and costs some 0.3 us, fifteen times a name.
+_AVAILABLE, _GONE = ItemStatus.AVAILABLE, (ItemStatus.WITHDRAWN, ItemStatus.LOST)
+_WAITING, _READY = HoldStatus.WAITING, HoldStatus.READY
+_CHILD_AUDIENCE, _ADULT_AUDIENCE = Audience.CHILD, Audience.ADULT
+_CHILD_PATRON = PatronCategory.CHILD
 
 TITLES_PER_ITEM = 0.2  # catalogue size relative to the consortium's stock
 WANTED_SHARE = 0.5  # of items sought as a particular title (the rest: browsing the shelf)
@@ -115,22 +124,23 @@ class DayReport:
 
 def at(day: date, hour: float) -> datetime:
     """A local time on a simulated day, as UTC."""
-    offset = _steady_offset(day)
-    if offset is not None and 0 <= hour < 24:
+    midnight = _steady_midnight(day)
+    if midnight is not None and 0 <= hour < 24:
         # The same moment as below, without a time-zone lookup per call.
-        moment = datetime.combine(day, time(0)) + timedelta(hours=hour) - offset
-        return moment.replace(tzinfo=UTC)
+        return midnight + timedelta(hours=hour)
     moment = datetime.combine(day, time(0), tzinfo=LIBRARY_TIMEZONE) + timedelta(hours=hour)
     return moment.astimezone(UTC)
 
 
 @cache
-def _steady_offset(day: date) -> timedelta | None:
-    """The libraries' UTC offset on a day without a clock change (None on the two days a
-    year the clocks go forward or back)."""
+def _steady_midnight(day: date) -> datetime | None:
+    """The libraries' midnight starting a day without a clock change, as UTC (None on the
+    two days a year the clocks go forward or back)."""
     first = datetime.combine(day, time(0), tzinfo=LIBRARY_TIMEZONE).utcoffset()
     last = datetime.combine(day, time(23, 59, 59, 999999), tzinfo=LIBRARY_TIMEZONE).utcoffset()
-    return first if first == last else None
+    if first != last:
+        return None
+    return (datetime.combine(day, time(0)) - first).replace(tzinfo=UTC)
 
 
 class Simulation:
@@ -153,7 +163,10 @@ class Simulation:
         self.targets: dict[str, Target] = load_targets(reference_dir)
         self.population = Population.load(reference_dir)
         self.people = PeopleFactory(self.seed)
-        self.state = MemoryState(engine)
+        # The day's writes go to a writer process, which stores one day while this
+        # process simulates the next (adapters/batch_writer.py).
+        writer = BackgroundWriter(engine) if can_run_in_background(engine) else None
+        self.state = MemoryState(engine, writer)
         gc.freeze()  # loaded once and kept: not garbage the collector needs to walk
         self.uow = BatchUnitOfWork(self.state)
         self.clock = SimulatedClock(at(parameters.start, 6))
@@ -262,6 +275,10 @@ class Simulation:
         self._calibrate_activity(year)
         self._rebuild_sampler()
         events = self.uow.flush()
+        # The catalogue and cardholders are stored, and the writer process stopped (the
+        # first simulated day starts it again), before the run's row is: a simulation
+        # created but never run leaves no other process with the database open.
+        self.state.close()
         with self.engine.begin() as c:
             self.run_id = c.execute(
                 insert(tables.simulation_run)
@@ -414,9 +431,9 @@ class Simulation:
             if transport.is_open and transport.dispatched_at is not None:
                 self._plan_arrival(transport, resume_day)
 
-    def _loan_plan(self, loan: Loan) -> tuple[str, int]:
-        """How the borrower treats this loan: ('on_time' | 'renewer' | 'late', days kept)."""
-        rule = self.state.rules[(loan.item.title.media_type, loan.patron.category)]
+    def _loan_plan(self, loan: Loan, rule) -> tuple[str, int]:
+        """How the borrower treats this loan (under its circulation rule): ('on_time' |
+        'renewer' | 'late', days kept)."""
         u, v = unit(self.seed, "loan-kind", loan.id), unit(self.seed, "loan-keep", loan.id)
         if u < 0.62 or rule.max_renewals == 0:
             return "on_time", 3 + int(v * max(rule.loan_days - 4, 1))
@@ -425,12 +442,12 @@ class Simulation:
         return "late", rule.loan_days + 1 + int(v * 20)
 
     def _loan_next(self, loan: Loan, today: date) -> tuple[date, str]:
-        kind, keep = self._loan_plan(loan)
+        rule = self.state.rules[(loan.item.title.media_type, loan.patron.category)]
+        kind, keep = self._loan_plan(loan, rule)
         planned = local_date(loan.checked_out_at) + timedelta(days=keep)
         due = local_date(loan.due_at)
         if planned <= due or kind == "late":
             return planned, "return"
-        rule = self.state.rules[(loan.item.title.media_type, loan.patron.category)]
         renew_on = due - timedelta(days=1 + int(unit(self.seed, "renew-day", loan.id) * 3))
         renewable = loan.id not in self._refused_renewal and loan.renewals < rule.max_renewals
         if renewable and renew_on >= today:
@@ -477,22 +494,33 @@ class Simulation:
     def simulate_day(self, day: date) -> DayReport:
         rng = day_rng(self.seed, day)
         self._counts = defaultdict(int)
+        # The lending branches open today (the calendar's answer, asked once a day).
+        self._open_today = {b.code for b in self.lending_branches if calendar.branch_open(b, day)}
         if day.day == 1 and day != self.params.start:
             self._renew_collection(day, rng)
         self.clock.set(at(day, 7))
         services.expire_holds(self.uow, self.clock)
         services.mark_lost_transports(self.uow, self.clock)
-        actions: list[tuple[float, int, Callable[[], None]]] = []
+        # (hour, order drawn, what, whom): sorted by hour, then in the order drawn (the
+        # order is unique, so what and whom are never compared).
+        actions: list[tuple[float, int, str, object]] = []
         for kind, entity_id in self._agenda.pop(day, []):
             hour = 8.0 if kind == "arrive" else 10 + 9 * rng.random()
-            actions.append((hour, len(actions), self._agenda_action(day, kind, entity_id)))
+            actions.append((hour, len(actions), kind, entity_id))
         for hour, patron in self._visits(day, rng):
-            actions.append((hour, len(actions), self._visit_action(day, patron, rng)))
+            actions.append((hour, len(actions), "visit", patron))
         for hour, municipality in self._registrations(day, rng):
-            actions.append((hour, len(actions), self._registration_action(day, municipality, rng)))
-        for hour, _, action in sorted(actions, key=lambda a: (a[0], a[1])):
-            self.clock.set(at(day, hour))
-            action()
+            actions.append((hour, len(actions), "register", municipality))
+        actions.sort()
+        clock = self.clock
+        for hour, _, kind, whom in actions:
+            clock.set(at(day, hour))
+            if kind == "visit":
+                self._visit(day, whom, rng)
+            elif kind == "register":
+                self._register_newcomer(day, whom, rng)
+            else:
+                self._agenda_action(day, kind, whom)
         self.clock.set(at(day, VAN_LEAVES_AT))
         self._dispatch_vans(day)
         self._plan_from_events(day)
@@ -502,34 +530,43 @@ class Simulation:
         return DayReport(day, written, loans, self._counts["holds"], self._counts["refused"])
 
     def _finish_day(self, day: date) -> Callable:
-        def record(connection) -> None:
-            connection.execute(
-                update(tables.simulation_run)
-                .where(tables.simulation_run.c.id == self.run_id)
-                .values(last_finished_day=day, updated_at=datetime.now(UTC))
-            )
+        # A picklable call: the writer process runs it in the day's transaction.
+        return partial(record_finished_day, run_id=self.run_id, day=day)
 
-        return record
+    def wait_written(self) -> None:
+        """Wait until every simulated day is in the database."""
+        self.state.wait()
+
+    def close(self) -> None:
+        """Wait until every simulated day is in the database and stop the writer process
+        (simulating another day starts it again)."""
+        self.state.close()
 
     def _plan_from_events(self, day: date) -> None:
         """Plan tomorrow's behaviour from what happened today (new loans, renewals, holds
         ready for pickup, transports on their way)."""
         tomorrow = day + timedelta(days=1)
+        agenda = self._agenda
+        checkout, renew = EventType.CHECKOUT, EventType.RENEW
+        ready, placed = EventType.HOLD_READY, EventType.HOLD_PLACED
+        dispatched = EventType.TRANSPORT_DISPATCHED
         for event in self.state.events:
-            if event.type in (EventType.CHECKOUT, EventType.RENEW):
+            kind = event.type
+            if kind is checkout or kind is renew:
                 loan = event.loan
-                when, kind = self._loan_next(loan, tomorrow)
-                self._agenda[when].append((kind, loan.id))
-            elif event.type == EventType.HOLD_READY:
+                when, action = self._loan_next(loan, tomorrow)
+                agenda[when].append((action, loan.id))
+            elif kind is ready:
                 self._plan_pickup(event.hold, tomorrow)
-            elif event.type == EventType.HOLD_PLACED:
+            elif kind is placed:
                 self._plan_giving_up(event.hold, tomorrow)
-            elif event.type == EventType.TRANSPORT_DISPATCHED:
+            elif kind is dispatched:
                 self._plan_arrival(event.transport, tomorrow)
 
-    def _try(self, action: Callable[[], object]) -> object | None:
+    def _try(self, use_case: Callable, *arguments) -> object | None:
+        """Run a use case on the simulated clock; a refusal counts and returns None."""
         try:
-            return action()
+            return use_case(self.uow, self.clock, *arguments)
         except errors.DomainError as refusal:
             self._counts["refused"] += 1
             log.debug("refused: %s", refusal)
@@ -537,40 +574,36 @@ class Simulation:
 
     # -- agenda actions
 
-    def _agenda_action(self, day: date, kind: str, entity_id: int) -> Callable[[], None]:
-        def act() -> None:
-            if kind == "arrive":
-                transport = self.state.transports.get(entity_id)
-                if transport is not None and transport.is_open:
-                    self._try(lambda: services.receive_transport(self.uow, self.clock, entity_id))
-            elif kind == "pickup":
-                self._pickup(day, entity_id)
-            elif kind == "give_up":
-                hold = self.state.holds.get(entity_id)
-                if hold is not None and hold.status == HoldStatus.WAITING:
-                    self._try(lambda: services.cancel_hold(self.uow, self.clock, entity_id))
-            else:
-                loan = self.state.loans.get(entity_id)
-                if loan is not None and loan.is_active:
-                    self._renew(day, loan) if kind == "renew" else self._return(day, loan)
-
-        return act
+    def _agenda_action(self, day: date, kind: str, entity_id: int) -> None:
+        if kind == "arrive":
+            transport = self.state.transports.get(entity_id)
+            if transport is not None and transport.is_open:
+                self._try(services.receive_transport, entity_id)
+        elif kind == "pickup":
+            self._pickup(day, entity_id)
+        elif kind == "give_up":
+            hold = self.state.holds.get(entity_id)
+            if hold is not None and hold.status == _WAITING:
+                self._try(services.cancel_hold, entity_id)
+        else:
+            loan = self.state.loans.get(entity_id)
+            if loan is not None and loan.is_active:
+                self._renew(day, loan) if kind == "renew" else self._return(day, loan)
 
     def _pickup(self, day: date, hold_id: int) -> None:
         hold = self.state.holds.get(hold_id)
-        if hold is None or hold.status != HoldStatus.READY:
+        if hold is None or hold.status != _READY:
             return
-        branch = self.state.branches[hold.pickup_branch_code]
-        if not calendar.branch_open(branch, day):
+        code = hold.pickup_branch_code
+        if code not in self._open_today:
             if local_date(hold.expires_at) > day:
                 self._agenda[day + timedelta(days=1)].append(("pickup", hold_id))
             return
-        card, barcode = hold.patron.card_number, hold.item.barcode
-        if self._try(lambda: services.checkout(self.uow, self.clock, card, barcode, branch.code)):
+        if self._try(services.checkout, hold.patron.card_number, hold.item.barcode, code):
             self._counts["loans"] += 1
 
     def _renew(self, day: date, loan: Loan) -> None:
-        if self._try(lambda: services.renew(self.uow, self.clock, loan.id)) is None:
+        if self._try(services.renew, loan.id) is None:
             self._refused_renewal.add(loan.id)
             when, kind = self._loan_next(loan, day + timedelta(days=1))
             self._agenda[when].append((kind, loan.id))
@@ -584,13 +617,10 @@ class Simulation:
         elif loan.branch_code != home.code and unit(self.seed, "return-there", loan.id) < 0.5:
             choice = self.state.branches[loan.branch_code]
         for branch in (choice, home):
-            usable = calendar.branch_open(branch, day) and self.consortium.shares(
+            usable = branch.code in self._open_today and self.consortium.shares(
                 patron.home_municipality_code, branch.municipality_code, day
             )
-            returned = usable and self._try(
-                lambda b=branch: services.checkin(self.uow, self.clock, loan.item.barcode, b.code)
-            )
-            if returned:
+            if usable and self._try(services.checkin, loan.item.barcode, branch.code):
                 return
         self._agenda[day + timedelta(days=1)].append(("return", loan.id))
 
@@ -618,7 +648,7 @@ class Simulation:
                 b
                 for b in self.lending_branches
                 if b.code != home.code
-                and calendar.branch_open(b, day)
+                and b.code in self._open_today
                 and self.consortium.shares(municipality, b.municipality_code, day)
             ]
             weights = [
@@ -657,13 +687,10 @@ class Simulation:
                 visits.append((10 + 9 * rng.random(), self.patron_list[index]))
         return visits
 
-    def _visit_action(self, day: date, patron, rng) -> Callable[[], None]:
-        def act() -> None:
-            branch = self._visit_branch(day, patron, rng)
-            if branch is not None:
-                self._borrow(day, patron, branch, rng)
-
-        return act
+    def _visit(self, day: date, patron, rng) -> None:
+        branch = self._visit_branch(day, patron, rng)
+        if branch is not None:
+            self._borrow(day, patron, branch, rng)
 
     def _visit_branch(self, day: date, patron, rng):
         home = self.state.branches[patron.home_branch_code]
@@ -671,12 +698,10 @@ class Simulation:
             elsewhere = self._nearby_branch(patron, home, day, salt=rng.randrange(1 << 30))
             if elsewhere is not None:
                 return elsewhere
-        if calendar.branch_open(home, day):
+        if home.code in self._open_today:
             return home
         open_here = [
-            b
-            for b in self.branches_of[patron.home_municipality_code]
-            if calendar.branch_open(b, day)
+            b for b in self.branches_of[patron.home_municipality_code] if b.code in self._open_today
         ]
         return max(open_here, key=lambda b: self.branch_weight[b.code]) if open_here else None
 
@@ -684,10 +709,10 @@ class Simulation:
         municipality = patron.home_municipality_code
         mean = self.params.items_per_visit[municipality] * calendar.items_factor(day)
         wanted = 1 + self._poisson(rng, max(mean - 1, 0.0))
-        child = patron.category == PatronCategory.CHILD
+        child = patron.category == _CHILD_PATRON
         for _ in range(wanted):
             audience = (
-                Audience.CHILD if (rng.random() < (0.85 if child else 0.05)) else Audience.ADULT
+                _CHILD_AUDIENCE if (rng.random() < (0.85 if child else 0.05)) else _ADULT_AUDIENCE
             )
             item = None
             if rng.random() < WANTED_SHARE:
@@ -705,11 +730,7 @@ class Simulation:
                 item = self._browse(branch.code, audience, rng)
             if item is None:
                 continue
-            loan = self._try(
-                lambda i=item: services.checkout(
-                    self.uow, self.clock, patron.card_number, i.barcode, branch.code
-                )
-            )
+            loan = self._try(services.checkout, patron.card_number, item.barcode, branch.code)
             if loan is None:
                 return  # e.g. the loan limit: the visit ends here
             self._counts["loans"] += 1
@@ -727,7 +748,7 @@ class Simulation:
         if title_id is None:
             return None
         for item in self.state.items_by_title.get(title_id, ()):
-            if item.status == ItemStatus.AVAILABLE and item.current_branch_code == branch_code:
+            if item.current_branch_code == branch_code and item.status == _AVAILABLE:
                 return item
         return None
 
@@ -738,7 +759,7 @@ class Simulation:
         for attempt in range(10):
             item = shelf[rng.randrange(len(shelf))]
             if (
-                item.status == ItemStatus.AVAILABLE
+                item.status == _AVAILABLE
                 and item.current_branch_code == branch_code
                 and (attempt >= 6 or item.title.audience == audience)
             ):
@@ -750,7 +771,7 @@ class Simulation:
         municipality sharing with theirs that day (nobody reserves a title with no copy)."""
         home = patron.home_municipality_code
         for item in self.state.items_by_title.get(title_id, ()):
-            if item.status in (ItemStatus.WITHDRAWN, ItemStatus.LOST):
+            if item.status in _GONE:
                 continue
             owner = self.state.branches[item.home_branch_code].municipality_code
             if self.consortium.shares(home, owner, day):
@@ -760,11 +781,7 @@ class Simulation:
     def _place_hold(self, patron, title_id: int, branch) -> bool:
         if self.state.active_hold(patron.id, title_id) is not None:
             return True  # already waiting for it
-        hold = self._try(
-            lambda: services.place_hold(
-                self.uow, self.clock, patron.card_number, title_id, branch.code
-            )
-        )
+        hold = self._try(services.place_hold, patron.card_number, title_id, branch.code)
         if hold is not None:
             self._counts["holds"] += 1
         return hold is not None
@@ -786,27 +803,24 @@ class Simulation:
                 registrations.append((10 + 9 * rng.random(), municipality))
         return registrations
 
-    def _registration_action(self, day: date, municipality: str, rng) -> Callable[[], None]:
-        def act() -> None:
-            bands = self.population.age_bands(municipality, day.year)
-            band = rng.choices(list(bands), list(bands.values()))[0]
-            patron = self._register(rng, municipality, band, day)
-            index = self.municipalities.index(municipality)
-            self.patron_list.append(patron)
-            self.patron_muni = np.append(self.patron_muni, index)
-            self.patron_rate = np.append(
-                self.patron_rate,
-                visits_per_year(
-                    self.params.activity_location[municipality],
-                    activity_z(self.seed, patron.id),
-                    patron.category == PatronCategory.CHILD,
-                ),
-            )
-            self.patron_leaves = np.append(
-                self.patron_leaves, leaves_on(self.seed, patron.id, day).toordinal()
-            )
-
-        return act
+    def _register_newcomer(self, day: date, municipality: str, rng) -> None:
+        bands = self.population.age_bands(municipality, day.year)
+        band = rng.choices(list(bands), list(bands.values()))[0]
+        patron = self._register(rng, municipality, band, day)
+        index = self.municipalities.index(municipality)
+        self.patron_list.append(patron)
+        self.patron_muni = np.append(self.patron_muni, index)
+        self.patron_rate = np.append(
+            self.patron_rate,
+            visits_per_year(
+                self.params.activity_location[municipality],
+                activity_z(self.seed, patron.id),
+                patron.category == PatronCategory.CHILD,
+            ),
+        )
+        self.patron_leaves = np.append(
+            self.patron_leaves, leaves_on(self.seed, patron.id, day).toordinal()
+        )
 
     def _dispatch_vans(self, day: date) -> None:
         """The day's van runs (at VAN_LEAVES_AT) take every waiting item of their route; an
@@ -820,9 +834,7 @@ class Simulation:
                     continue
                 if transport.requested_at > now:
                     continue
-                self._try(
-                    lambda t=transport: services.dispatch_transport(self.uow, self.clock, t.id)
-                )
+                self._try(services.dispatch_transport, transport.id)
 
     def _renew_collection(self, day: date, rng) -> None:
         """Monthly acquisitions (new titles, bought by each municipality) and weeding."""
@@ -853,7 +865,5 @@ class Simulation:
                 on_own_shelf = (
                     item.status == ItemStatus.AVAILABLE and item.current_branch_code == branch.code
                 )
-                if on_own_shelf and self._try(
-                    lambda i=item: services.withdraw_item(self.uow, self.clock, i.barcode)
-                ):
+                if on_own_shelf and self._try(services.withdraw_item, item.barcode):
                     wanted -= 1
