@@ -118,7 +118,7 @@ eligibility as (
 
 ),
 
-pass_0 as (
+pass_0 as {{ materialized_cte() }} (
 
     select
         cell_group, owner_municipality_code, borrower_municipality_code, period_type,
@@ -213,7 +213,7 @@ pass_{{ pass }}_months_ordered as (
 
 ),
 
-pass_{{ pass }} as (
+pass_{{ pass }} as {{ materialized_cte() }} (
 
     select
         cell_group, owner_municipality_code, borrower_municipality_code, period_type,
