@@ -234,8 +234,9 @@ def test_municipality_pages_break_the_exchange_down_by_partner(
         if row["slug"] == page and row["year"] == latest and row["loans"] is None
     ]
     assert published, f"{page}: some pair of {latest} should be published"
-    # loans under a thousand need no digit grouping to be found in the text
-    assert any(str(loans) in table for loans in published if loans < 1000), table
+    # loans under a thousand need no digit grouping to be found in the text (Evidence ships
+    # bigints as doubles)
+    assert any(str(int(loans)) in table for loans in published if loans < 1000), table
     if hidden:
         assert re.search(r"(^|\s)[-–](\s|$)", table), "a hidden pair is shown as a dash"
     visit.page.close()

@@ -31,7 +31,7 @@
     assert_municipality_pairs_protect_hidden_cells fails if they were not enough. Where
     a line cannot be protected because the only cells left to hide are alone in their
     other line (the pair then follows from the equity marts' totals alone),
-    assert_equity_totals_reveal_no_pair warns. -#}
+    int_municipality_pair_exposures lists it. -#}
 {%- set threshold = var('suppression_threshold') -%}
 {%- set passes = var('pair_suppression_passes') -%}
 {%- set groups = [('loans', 'borrowers'), ('holds', 'hold_patrons')] -%}
