@@ -173,8 +173,8 @@ from published
 
 {#- The body of mart_loans_between_municipalities_month and _year, which differ only in the
     period (`period_type`: month or year): per pair of different municipalities (the owner
-    of the items, the borrower's home municipality), the loans and filled holds between
-    them with the people behind each, with primary and complementary suppression applied
+    of the items, the borrower's home municipality) that were both members or had loans or
+    filled holds between them, the loans and filled holds with the people behind each, with primary and complementary suppression applied
     (int_municipality_pair_disclosure: across months, and across the partners of a row or
     a column). -#}
 {% macro published_pair_mart(period_type) %}

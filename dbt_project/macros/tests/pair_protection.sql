@@ -35,7 +35,8 @@ cells as (
         {{ group }}_row_total_published as row_total_published,
         {{ group }}_column_total_published as column_total_published
     from pairs
-    where {{ people }} > 0
+    -- a zero that may not be hidden is known to be zero: it is not part of any sum
+    where {{ people }} > 0 or {{ group }}_protectable
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 

@@ -16,11 +16,17 @@
     No total of filled holds between municipalities is published anywhere, so holds
     have only the months' line.
 
+    The table holds every pair that could have lent to the other (both members:
+    int_municipality_pair_grid), with zeros, and the marts publish them all: a zero may be
+    hidden to protect another cell, since a reader cannot tell a hidden zero from another
+    hidden cell, unless the zero is plain from what is published (its row or column holds
+    nobody, or its pair nobody all year).
+
     Primary: a cell resting on 1 to threshold-1 people is hidden. Complementary, line by
     line: a line with a published total and hidden cells must hide at least two, resting
     on at least threshold people together; the cells with the fewest people are hidden
-    first. A cell that is alone in a row or column with a published total equals that
-    total, so it is never hidden for another's sake. In the months of a pair, a year with
+    first, zeros only when no other cell is left. A cell that is alone in a row or column
+    with a published total equals that total, so it is never hidden for another's sake. In the months of a pair, a year with
     too few months left to hide is hidden itself (as in int_equity_disclosure), and a
     hidden year hides at least one of its months (else it is their sum). A line whose
     every cell is hidden and rests on fewer than threshold people needs nothing more:
@@ -38,6 +44,32 @@
 with pairs as (
 
     select * from {{ ref('int_municipality_pairs') }}
+
+),
+
+-- every pair of the period with its counts, those that could have lent to each other but
+-- did not (int_municipality_pair_grid) with zeros: a zero may be hidden to protect
+-- another cell, which works only because a reader cannot tell a hidden zero from any
+-- other hidden cell
+grid as (
+
+    select
+        coalesce(pairs.owner_municipality_code, possible.owner_municipality_code)
+            as owner_municipality_code,
+        coalesce(pairs.borrower_municipality_code, possible.borrower_municipality_code)
+            as borrower_municipality_code,
+        coalesce(pairs.period_type, possible.period_type) as period_type,
+        coalesce(pairs.period_start, possible.period_start) as period_start,
+        coalesce(pairs.loans, 0) as loans,
+        coalesce(pairs.borrowers, 0) as borrowers,
+        coalesce(pairs.holds_filled, 0) as holds_filled,
+        coalesce(pairs.hold_patrons, 0) as hold_patrons
+    from pairs
+    full outer join {{ ref('int_municipality_pair_grid') }} as possible
+        on possible.owner_municipality_code = pairs.owner_municipality_code
+        and possible.borrower_municipality_code = pairs.borrower_municipality_code
+        and possible.period_type = pairs.period_type
+        and possible.period_start = pairs.period_start
 
 ),
 
@@ -66,13 +98,13 @@ cells as (
     {% for group, people in groups %}
     select
         '{{ group }}' as cell_group,
-        pairs.owner_municipality_code,
-        pairs.borrower_municipality_code,
-        pairs.period_type,
-        pairs.period_start,
-        {{ year_start('pairs.period_start') }} as year_start,
-        pairs.{{ people }} as people,
-        {{ is_small_count('pairs.' ~ people) }} as is_primary,
+        grid.owner_municipality_code,
+        grid.borrower_municipality_code,
+        grid.period_type,
+        grid.period_start,
+        {{ year_start('grid.period_start') }} as year_start,
+        grid.{{ people }} as people,
+        {{ is_small_count('grid.' ~ people) }} as is_primary,
         {%- if group == 'loans' %}
         coalesce(lender.lends_total_published, false) as row_total_published,
         coalesce(borrower.borrows_total_published, false) as column_total_published
@@ -81,40 +113,71 @@ cells as (
         false as row_total_published,
         false as column_total_published
         {%- endif %}
-    from pairs
+    from grid
     left join equity_totals as lender
-        on lender.municipality_code = pairs.owner_municipality_code
-        and lender.period_type = pairs.period_type
-        and lender.period_start = pairs.period_start
+        on lender.municipality_code = grid.owner_municipality_code
+        and lender.period_type = grid.period_type
+        and lender.period_start = grid.period_start
     left join equity_totals as borrower
-        on borrower.municipality_code = pairs.borrower_municipality_code
-        and borrower.period_type = pairs.period_type
-        and borrower.period_start = pairs.period_start
-    where pairs.{{ people }} > 0
+        on borrower.municipality_code = grid.borrower_municipality_code
+        and borrower.period_type = grid.period_type
+        and borrower.period_start = grid.period_start
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
 
--- a cell alone in a row or column whose total is published equals that total: hiding it
--- protects nothing, so it is never hidden for another's sake
-eligibility as (
+-- Which cells may be hidden for another's sake. A zero that a reader could tell is zero
+-- protects nothing: one whose row or column holds nobody in the period, one in a pair with
+-- nobody all year (its published year is 0), and a year of such a pair. A cell that is the
+-- only one left in a row or column with a published total equals that total.
+line_sums as (
 
     select
         cells.*,
-        not (
+        sum(people) over (
+            partition by cell_group, period_type, period_start, owner_municipality_code
+        ) as row_people,
+        sum(people) over (
+            partition by cell_group, period_type, period_start, borrower_municipality_code
+        ) as column_people,
+        max(case when period_type = 'year' then people else 0 end) over (
+            partition by cell_group, owner_municipality_code, borrower_municipality_code, year_start
+        ) as pair_year_people
+    from cells
+
+),
+
+hiders as (
+
+    select
+        line_sums.*,
+        people > 0 or (
+            period_type = 'month' and row_people > 0 and column_people > 0
+            and pair_year_people > 0
+        ) as may_hide
+    from line_sums
+
+),
+
+eligibility as (
+
+    select
+        hiders.*,
+        may_hide
+        and not (
             row_total_published
-            and count(*) over (
+            and sum(case when may_hide then 1 else 0 end) over (
                 partition by cell_group, period_type, period_start, owner_municipality_code
             ) = 1
         )
         and not (
             column_total_published
-            and count(*) over (
+            and sum(case when may_hide then 1 else 0 end) over (
                 partition by cell_group, period_type, period_start, borrower_municipality_code
             ) = 1
         ) as is_eligible
-    from cells
+    from hiders
 
 ),
 
@@ -137,7 +200,7 @@ pass_0 as {{ materialized_cte() }} (
 ] %}
 {%- set source = previous if line == 'rows' else 'pass_' ~ pass ~ '_rows' %}
 {%- set partition = 'partition by cell_group, period_type, period_start, ' ~ line_key %}
-{%- set order = 'order by case when is_eligible and not is_hidden then 0 else 1 end, people, ' ~ other_key %}
+{%- set order = 'order by case when is_eligible and not is_hidden then (case when people > 0 then 0 else 1 end) else 2 end, people, ' ~ other_key %}
 -- pass {{ pass }}, {{ line }}: hide the smallest eligible cells of an exposed line
 pass_{{ pass }}_{{ line }}_ordered as (
 
@@ -180,7 +243,7 @@ pass_{{ pass }}_months_ordered as (
 
     select
         pass_{{ pass }}_columns.*,
-        period_type = 'month' and is_eligible and not is_hidden as is_candidate,
+        period_type = 'month' and is_eligible and not is_hidden and people > 0 as is_candidate,
         max(case when period_type = 'year' and is_hidden then 1 else 0 end) over (
             partition by cell_group, owner_municipality_code, borrower_municipality_code, year_start
         ) = 1 as year_hidden,
@@ -190,22 +253,22 @@ pass_{{ pass }}_months_ordered as (
         sum(case when period_type = 'month' and is_hidden then people else 0 end) over (
             partition by cell_group, owner_municipality_code, borrower_municipality_code, year_start
         ) as months_hidden_people,
-        sum(case when period_type = 'month' and is_eligible and not is_hidden then 1 else 0 end) over (
+        sum(case when period_type = 'month' and is_eligible and not is_hidden and people > 0 then 1 else 0 end) over (
             partition by cell_group, owner_municipality_code, borrower_municipality_code, year_start
         ) as candidate_months,
-        sum(case when period_type = 'month' and is_eligible and not is_hidden then people else 0 end) over (
+        sum(case when period_type = 'month' and is_eligible and not is_hidden and people > 0 then people else 0 end) over (
             partition by cell_group, owner_municipality_code, borrower_municipality_code, year_start
         ) as candidate_people,
         row_number() over (
             partition by cell_group, owner_municipality_code, borrower_municipality_code, year_start
             order by
-                case when period_type = 'month' and is_eligible and not is_hidden then 0 else 1 end,
+                case when period_type = 'month' and is_eligible and not is_hidden and people > 0 then 0 else 1 end,
                 people, period_start
         ) as candidate_rank,
-        coalesce(sum(case when period_type = 'month' and is_eligible and not is_hidden then people else 0 end) over (
+        coalesce(sum(case when period_type = 'month' and is_eligible and not is_hidden and people > 0 then people else 0 end) over (
             partition by cell_group, owner_municipality_code, borrower_municipality_code, year_start
             order by
-                case when period_type = 'month' and is_eligible and not is_hidden then 0 else 1 end,
+                case when period_type = 'month' and is_eligible and not is_hidden and people > 0 then 0 else 1 end,
                 people, period_start
             rows between unbounded preceding and 1 preceding
         ), 0) as people_before
@@ -266,10 +329,10 @@ flags as (
 )
 
 select
-    pairs.owner_municipality_code,
-    pairs.borrower_municipality_code,
-    pairs.period_type,
-    pairs.period_start,
+    grid.owner_municipality_code,
+    grid.borrower_municipality_code,
+    grid.period_type,
+    grid.period_start,
     {% for group, _ in groups -%}
     coalesce(flags.{{ group }}_suppressed, false) as {{ group }}_suppressed,
     coalesce(flags.{{ group }}_primary, false) as {{ group }}_primary,
@@ -279,13 +342,13 @@ select
     coalesce(flags.{{ group }}_column_total_published, false)
         as {{ group }}_column_total_published,
     {% endfor -%}
-    pairs.loans,
-    pairs.borrowers,
-    pairs.holds_filled,
-    pairs.hold_patrons
-from pairs
+    grid.loans,
+    grid.borrowers,
+    grid.holds_filled,
+    grid.hold_patrons
+from grid
 left join flags
-    on flags.owner_municipality_code = pairs.owner_municipality_code
-    and flags.borrower_municipality_code = pairs.borrower_municipality_code
-    and flags.period_type = pairs.period_type
-    and flags.period_start = pairs.period_start
+    on flags.owner_municipality_code = grid.owner_municipality_code
+    and flags.borrower_municipality_code = grid.borrower_municipality_code
+    and flags.period_type = grid.period_type
+    and flags.period_start = grid.period_start
