@@ -11,8 +11,8 @@ All blocking: the report site is built only on marts that pass (it is downstream
   equal the loans of its residents in fct_loans (suppressed cells aside);
 - `loans_returned_after_checkout` (fct_loans): returned, due and initially due at or after
   the checkout; one row per loan;
-- `small_counts_suppressed` (equity marts): no published count of 1-4 people (docs/metrics.md,
-  "Small numbers");
+- `small_counts_suppressed` (equity marts and the loans between municipalities): no published
+  count of 1-4 people (docs/metrics.md, "Small numbers");
 - `no_personal_data` (every model under models/marts/): no personal column; the marts that
   are published as they are (`mart_*`, `dim_*`) carry no pseudonym either, and where a
   fact keeps `patron_key` it is a 64-hex-digit pseudonym.
@@ -38,6 +38,8 @@ from orchestration.dbt_project import Model, landing_key
 
 MONTH_MART = "mart_equity_municipality_month"
 YEAR_MART = "mart_equity_municipality_year"
+PAIR_MONTH_MART = "mart_loans_between_municipalities_month"
+PAIR_YEAR_MART = "mart_loans_between_municipalities_year"
 LOANS, HOLDS, TRANSPORTS = "fct_loans", "fct_holds", "fct_transports"
 
 # Stated bounds (docs/metrics.md; Swedish public libraries lend roughly 2-10 items a year per
@@ -66,6 +68,21 @@ NON_NEGATIVE = (
 )
 # Counts of people in the published marts (docs/metrics.md: fewer than 5 people is suppressed).
 PEOPLE_COUNTS = ("active_borrowers", "multi_municipality_borrowers")
+# The same for the loans between municipalities: the people and the counts resting on them.
+PAIR_COUNTS = ("loans", "borrowers", "holds_filled", "hold_patrons")
+# Each mart whose small counts are checked: its key columns and its counted columns.
+SMALL_COUNT_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    MONTH_MART: (("municipality_code", "period_start"), PEOPLE_COUNTS),
+    YEAR_MART: (("municipality_code", "period_start"), PEOPLE_COUNTS),
+    PAIR_MONTH_MART: (
+        ("owner_municipality_code", "borrower_municipality_code", "period_start"),
+        PAIR_COUNTS,
+    ),
+    PAIR_YEAR_MART: (
+        ("owner_municipality_code", "borrower_municipality_code", "period_start"),
+        PAIR_COUNTS,
+    ),
+}
 SUPPRESSION_THRESHOLD = 5
 # Fact tables and the landed events that make their rows, by the month column of each.
 FACT_EVENTS = {
@@ -87,6 +104,8 @@ EXPECTED_MART_CHECKS = {
     (LOANS, "loans_returned_after_checkout"),
     (MONTH_MART, "small_counts_suppressed"),
     (YEAR_MART, "small_counts_suppressed"),
+    (PAIR_MONTH_MART, "small_counts_suppressed"),
+    (PAIR_YEAR_MART, "small_counts_suppressed"),
     (MONTH_MART, "no_personal_data"),
     (YEAR_MART, "no_personal_data"),
 }
@@ -331,18 +350,16 @@ def fact_loan_time_frames(settings: Settings, model: Model) -> list[gx.Frame]:
 
 def small_count_frames(settings: Settings, model: Model) -> list[gx.Frame]:
     gxe = gx.expectations()
+    keys, counted = SMALL_COUNT_COLUMNS[model.name]
     with Reader(settings, warehouse=True) as reader:
-        counts = reader.df(
-            f"select municipality_code, period_start, {', '.join(PEOPLE_COUNTS)} "
-            f"from {model.relation}"
-        )
+        counts = reader.df(f"select {', '.join(keys + counted)} from {model.relation}")
     small = list(range(1, SUPPRESSION_THRESHOLD))
     return [
         gx.Frame(
             f"{model.name}_people",
             counts,
-            [gxe.ExpectColumnValuesToNotBeInSet(column=c, value_set=small) for c in PEOPLE_COUNTS],
-            ids=("municipality_code", "period_start"),
+            [gxe.ExpectColumnValuesToNotBeInSet(column=c, value_set=small) for c in counted],
+            ids=keys,
             note=f"published counts of people: null (suppressed), 0 or at least "
             f"{SUPPRESSION_THRESHOLD}",
         )
@@ -416,6 +433,8 @@ def mart_evaluators(models: Mapping[str, Model]) -> dict[tuple[str, str], Evalua
     for name in (MONTH_MART, YEAR_MART):
         if name in models:
             add(name, "per_capita_within_bounds", bounds_frames)
+    for name in SMALL_COUNT_COLUMNS:
+        if name in models:
             add(name, "small_counts_suppressed", small_count_frames)
     if MONTH_MART in models:
         add(MONTH_MART, "every_member_present_every_month", presence_frames)
