@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Protocol
 
 from operational.domain import errors
 from operational.domain.model import (
@@ -21,6 +22,20 @@ from operational.domain.model import (
 PICKUP_WINDOW = timedelta(days=7)
 # A dispatched transport not received within this many days is lost (docs/metrics.md).
 LOST_IN_TRANSIT_AFTER = timedelta(days=30)
+# ISO weekdays the vans run when the reference data names no route of that kind
+# (reference/van_routes.csv names both): the hub van Monday, Wednesday and Friday, the
+# direct vans every weekday.
+HUB_VAN_DAYS = "135"
+DIRECT_VAN_DAYS = "12345"
+
+
+class VanRoute(Protocol):
+    """A row of the reference data's van routes (the van_route table)."""
+
+    kind: str
+    municipality_a: str | None
+    municipality_b: str | None
+    weekdays: str
 
 
 class Consortium:
@@ -31,8 +46,8 @@ class Consortium:
         memberships: Iterable[Membership],
         branches: Iterable[Branch],
         direct_routes: Iterable[tuple[str, str]] = (),
-        hub_van_days: str = "135",
-        direct_van_days: str = "12345",
+        hub_van_days: str = HUB_VAN_DAYS,
+        direct_van_days: str = DIRECT_VAN_DAYS,
     ):
         self.memberships = list(memberships)
         self.branches = {branch.code: branch for branch in branches}
@@ -42,6 +57,27 @@ class Consortium:
         self.direct_van_days = direct_van_days
         self._members_on: dict[date, frozenset[str]] = {}
         self._routes: dict[tuple[str, str], TransportRoute] = {}
+
+    @classmethod
+    def from_reference(
+        cls,
+        memberships: Iterable[Membership],
+        branches: Iterable[Branch],
+        van_routes: Iterable[VanRoute],
+    ) -> Consortium:
+        """The consortium as the reference data describes it: the direct routes are the
+        municipality pairs of the direct vans; the van days are those of the hub route
+        and of the (first) direct route."""
+        routes = list(van_routes)
+        direct = [r for r in routes if r.kind == TransportRoute.DIRECT]
+        hub_days = next((r.weekdays for r in routes if r.kind == TransportRoute.HUB), HUB_VAN_DAYS)
+        return cls(
+            memberships,
+            branches,
+            [(r.municipality_a, r.municipality_b) for r in direct],
+            hub_days,
+            direct[0].weekdays if direct else DIRECT_VAN_DAYS,
+        )
 
     def branch(self, code: str) -> Branch:
         try:

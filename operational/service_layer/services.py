@@ -32,7 +32,7 @@ from operational.domain.model import (
     TransportReason,
 )
 from operational.domain.rules import LOST_IN_TRANSIT_AFTER, PICKUP_WINDOW
-from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork as UnitOfWork
+from operational.service_layer.ports import UnitOfWork
 
 
 class ReturnAction(StrEnum):
@@ -347,11 +347,6 @@ def place_hold(
         return hold
 
 
-def get_hold(uow: UnitOfWork, hold_id: int) -> Hold:
-    with uow:
-        return uow.holds.get(hold_id)
-
-
 def cancel_hold(uow: UnitOfWork, clock: Clock, hold_id: int, reason: str = "patron") -> Hold:
     """Cancel a hold. A copy waiting on the hold shelf goes to the next hold or home; one
     on its way is dealt with when it arrives."""
@@ -486,12 +481,3 @@ def change_membership(
         )
         uow.commit()
         return membership
-
-
-# ---------------------------------------------------------------- reading
-
-
-def loans_of_patron(uow: UnitOfWork, card_number: str) -> list[Loan]:
-    with uow:
-        patron = uow.patrons.by_card(card_number)
-        return uow.loans.of_patron(patron.id)

@@ -9,11 +9,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from operational.adapters.pin_hashing import Argon2PinHasher
+from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from operational.clock import Clock
 from operational.domain.access import Permission
 from operational.entrypoints.throttle import FailedAuthThrottle
 from operational.service_layer import access
-from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 
 class ApiContext:
