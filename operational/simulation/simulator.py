@@ -17,16 +17,15 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache, partial
+from functools import cache
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine
 
-from operational.adapters import tables
 from operational.adapters.batch import BatchUnitOfWork, MemoryState
 from operational.adapters.batch_writer import BackgroundWriter, can_run_in_background
-from operational.adapters.feed import record_finished_day
+from operational.adapters.simulation_runs import SimulationRuns
 from operational.clock import LIBRARY_TIMEZONE, SimulatedClock, local_date
 from operational.domain import errors
 from operational.domain.events import EventType
@@ -38,7 +37,6 @@ from operational.domain.model import (
     Loan,
     PatronCategory,
     Transport,
-    TransportRoute,
 )
 from operational.service_layer import services
 from operational.simulation import calendar
@@ -156,6 +154,7 @@ class Simulation:
         last_finished_day: date | None = None,
     ):
         self.engine = engine
+        self.runs = SimulationRuns(engine)
         self.params = parameters
         self.seed = parameters.seed
         self.run_id = run_id
@@ -215,24 +214,21 @@ class Simulation:
         progress: Callable[[str], None] = print,
     ) -> Simulation:
         """Start a new simulation on an initialised database without circulation."""
-        with engine.connect() as c:
-            if c.execute(select(func.count()).select_from(tables.simulation_run)).scalar_one():
-                raise errors.Conflict("this database already holds a simulation; use --resume")
-            if c.execute(select(func.count()).select_from(tables.circulation_event)).scalar_one():
-                raise errors.Conflict(
-                    "this database already has circulation; simulate into a new database "
-                    "(bibbla db init --reset)"
-                )
+        runs = SimulationRuns(engine)
+        if runs.any():
+            raise errors.Conflict("this database already holds a simulation; use --resume")
+        if runs.circulation_exists():
+            raise errors.Conflict(
+                "this database already has circulation; simulate into a new database "
+                "(bibbla db init --reset)"
+            )
         simulation = cls(engine, reference_dir, Parameters(seed, scale, start, end, scenario))
         simulation._populate(progress)
         return simulation
 
     @classmethod
     def resume(cls, engine: Engine, reference_dir: Path) -> Simulation:
-        with engine.connect() as c:
-            run = c.execute(
-                select(tables.simulation_run).order_by(tables.simulation_run.c.id.desc())
-            ).first()
+        run = SimulationRuns(engine).latest()
         if run is None:
             raise errors.NotFound("this database holds no simulation to resume")
         simulation = cls(
@@ -279,22 +275,14 @@ class Simulation:
         # first simulated day starts it again), before the run's row is: a simulation
         # created but never run leaves no other process with the database open.
         self.state.close()
-        with self.engine.begin() as c:
-            self.run_id = c.execute(
-                insert(tables.simulation_run)
-                .values(
-                    seed=self.seed,
-                    scale=scale,
-                    start_date=self.params.start,
-                    end_date=self.params.end,
-                    last_finished_day=None,
-                    scenario=self.params.scenario,
-                    parameters=self.params.to_json(),
-                    created_at=datetime.now(UTC),
-                    updated_at=datetime.now(UTC),
-                )
-                .returning(tables.simulation_run.c.id)
-            ).scalar_one()
+        self.run_id = self.runs.add(
+            self.seed,
+            scale,
+            self.params.start,
+            self.params.end,
+            self.params.scenario,
+            self.params.to_json(),
+        )
         progress(f"populated: {events} events")
 
     def _add_titles(self, rng, count: int, year: int) -> list[int]:
@@ -475,16 +463,11 @@ class Simulation:
         if unit(self.seed, "lost", transport.id) < LOST_IN_TRANSIT:
             return  # never arrives: the lending core marks it lost after 30 days
         sent = local_date(transport.dispatched_at)
-        days = self._van_days(transport.route)
+        days = self.consortium.van_days(transport.route)
         arrival = calendar.next_day_matching(sent, days)
         if unit(self.seed, "missed-van", transport.id) < MISSED_VAN:
             arrival = calendar.next_day_matching(arrival, days)
         self._agenda[max(arrival, today)].append(("arrive", transport.id))
-
-    def _van_days(self, route: TransportRoute) -> str:
-        if route == TransportRoute.LOCAL:
-            return "12345"
-        return self.consortium.van_days(route)
 
     # ------------------------------------------------------------------ one day
 
@@ -531,7 +514,7 @@ class Simulation:
 
     def _finish_day(self, day: date) -> Callable:
         # A picklable call: the writer process runs it in the day's transaction.
-        return partial(record_finished_day, run_id=self.run_id, day=day)
+        return self.runs.finishing(self.run_id, day)
 
     def wait_written(self) -> None:
         """Wait until every simulated day is in the database."""
@@ -617,8 +600,8 @@ class Simulation:
         elif loan.branch_code != home.code and unit(self.seed, "return-there", loan.id) < 0.5:
             choice = self.state.branches[loan.branch_code]
         for branch in (choice, home):
-            usable = branch.code in self._open_today and self.consortium.shares(
-                patron.home_municipality_code, branch.municipality_code, day
+            usable = branch.code in self._open_today and self.consortium.may_use(
+                patron.home_municipality_code, branch, day
             )
             if usable and self._try(services.checkin, loan.item.barcode, branch.code):
                 return
@@ -649,7 +632,7 @@ class Simulation:
                 for b in self.lending_branches
                 if b.code != home.code
                 and b.code in self._open_today
-                and self.consortium.shares(municipality, b.municipality_code, day)
+                and self.consortium.may_use(municipality, b, day)
             ]
             weights = [
                 self.branch_weight[b.code] / (1 + self._distance_km(home, b) / 10)
@@ -767,20 +750,17 @@ class Simulation:
         return None
 
     def _reachable(self, patron, title_id: int, day: date) -> bool:
-        """Whether the catalogue shows the patron a copy they may reserve: one owned by a
-        municipality sharing with theirs that day (nobody reserves a title with no copy)."""
-        home = patron.home_municipality_code
+        """Whether the catalogue shows the patron a copy they may reserve: one they may
+        borrow that day (nobody reserves a title with no copy)."""
+        may_borrow = self.consortium.may_borrow
         for item in self.state.items_by_title.get(title_id, ()):
-            if item.status in _GONE:
-                continue
-            owner = self.state.branches[item.home_branch_code].municipality_code
-            if self.consortium.shares(home, owner, day):
+            if item.status not in _GONE and may_borrow(patron, item, day):
                 return True
         return False
 
     def _place_hold(self, patron, title_id: int, branch) -> bool:
-        if self.state.active_hold(patron.id, title_id) is not None:
-            return True  # already waiting for it
+        if self.uow.holds.active_for(patron.id, title_id) is not None:
+            return True  # already waiting for it: one active hold per patron and title
         hold = self._try(services.place_hold, patron.card_number, title_id, branch.code)
         if hold is not None:
             self._counts["holds"] += 1
@@ -828,8 +808,8 @@ class Simulation:
         now = self.clock.now()
         for transport in list(self.state.transports.values()):
             if transport.dispatched_at is None and transport.is_open:
-                if calendar.is_holiday(day) or str(day.isoweekday()) not in self._van_days(
-                    transport.route
+                if calendar.is_holiday(day) or not self.consortium.van_runs_on(
+                    transport.route, day
                 ):
                     continue
                 if transport.requested_at > now:

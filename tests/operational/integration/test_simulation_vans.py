@@ -146,7 +146,7 @@ def test_the_lending_core_knows_the_reference_timetable(run):
     assert consortium.van_days(TransportRoute.DIRECT) == routes.direct_days == "12345"
     assert consortium.direct_routes == routes.direct_pairs == {frozenset(("1884", "1885"))}
     for route in TransportRoute:
-        assert simulation._van_days(route) == routes.days(str(route))
+        assert consortium.van_days(route) == routes.days(str(route))
 
 
 def test_every_transport_takes_the_route_between_its_municipalities(run):
