@@ -76,6 +76,9 @@ class Consortium:
         self.memberships = list(memberships)
         self.branches = {branch.code: branch for branch in branches}
         self._lending = {code: branch for code, branch in self.branches.items() if branch.lends}
+        # Each branch's municipality: the owner of every copy homed there (asked for every
+        # loan, return and reservation).
+        self._municipality_of = {code: b.municipality_code for code, b in self.branches.items()}
         self.direct_routes = {frozenset(pair) for pair in direct_routes}
         self.hub_van_days = hub_van_days
         self.direct_van_days = direct_van_days
@@ -174,7 +177,10 @@ class Consortium:
 
     def owner_of(self, item: Item) -> str:
         """The municipality that owns the item: its home branch's."""
-        return self.branch(item.home_branch_code).municipality_code
+        municipality = self._municipality_of.get(item.home_branch_code)
+        if municipality is None:
+            return self.branch(item.home_branch_code).municipality_code  # NotFound
+        return municipality
 
     def may_borrow(self, patron: Patron, item: Item, day: date) -> bool:
         """Whether the item's owner shares with the patron's municipality on that day (the

@@ -36,8 +36,9 @@ from operational.adapters import tables
 from operational.clock import local_date
 from operational.domain.model import TransportRoute
 from operational.simulation import calendar
+from operational.simulation.behaviour import LOST_IN_TRANSIT, MISSED_VAN, VAN_LEAVES_AT
+from operational.simulation.calendar import at
 from operational.simulation.randomness import unit
-from operational.simulation.simulator import LOST_IN_TRANSIT, MISSED_VAN, VAN_LEAVES_AT, at
 from tests.conftest import REFERENCE_DIR
 from tests.operational.integration.test_simulation import simulate, sqlite_engine
 
