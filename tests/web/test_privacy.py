@@ -16,9 +16,9 @@ from bibbla.privacy import PERSONAL_COLUMNS, Needles, personal_values, scan
 from ingestion import ingest
 from operational.adapters import schema, tables
 from operational.adapters.database import create_database_engine
+from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from operational.clock import SystemClock
 from operational.service_layer import visitors
-from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from tests.conftest import REFERENCE_DIR
 from tests.ingestion.conftest import make_history, make_settings
 from tests.operational.desk import Desk
