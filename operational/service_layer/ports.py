@@ -1,7 +1,7 @@
 """What the use cases need from storage, as ports: the repositories and the unit of work.
 
 Two stores implement them: the database through SQLAlchemy (adapters/repository.py and
-service_layer/unit_of_work.py: one transaction per use case, for the API and the CLI) and
+adapters/unit_of_work.py: one transaction per use case, for the API and the CLI) and
 the simulator's in-memory batch (adapters/batch.py: written once per simulated day). The
 service tests run every use case on both (tests/operational/integration/test_services.py),
 so where the two answer differently a test fails.
