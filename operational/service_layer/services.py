@@ -181,9 +181,9 @@ def withdraw_item(uow: UnitOfWork, clock: Clock, barcode: str) -> Item:
         return item
 
 
-def _lock_item(uow: UnitOfWork, barcode: str) -> Item:
+def _lock_item(uow: UnitOfWork, barcode: str, *, title_shared: bool = False) -> Item:
     item = uow.items.by_barcode(barcode)
-    uow.titles.lock(item.title.id)
+    uow.titles.lock(item.title.id, shared=title_shared)
     return uow.items.lock(item.id)
 
 
@@ -203,7 +203,8 @@ def checkout(
         branch = consortium.lending_branch(branch_code)
         patron = uow.patrons.by_card(card_number)
         consortium.check_patron_may_use(patron, branch, day)
-        item = _lock_item(uow, item_barcode)
+        item = _lock_item(uow, item_barcode, title_shared=True)
+        uow.patrons.lock(patron.id)
         owner = consortium.branch(item.home_branch_code).municipality_code
         if not consortium.shares(patron.home_municipality_code, owner, day):
             raise errors.NotPermitted(
@@ -254,7 +255,7 @@ def checkin(uow: UnitOfWork, clock: Clock, item_barcode: str, branch_code: str) 
         day = local_date(now)
         consortium = uow.consortium
         branch = consortium.lending_branch(branch_code)
-        item = _lock_item(uow, item_barcode)
+        item = _lock_item(uow, item_barcode, title_shared=True)
         loan = uow.loans.open_for_item(item.id)
         if loan is None:
             raise errors.ItemNotOnLoan(f"item {item_barcode} is {item.status}, not on loan")
@@ -274,9 +275,7 @@ def checkin(uow: UnitOfWork, clock: Clock, item_barcode: str, branch_code: str) 
 def _route_arrival(uow: UnitOfWork, item: Item, branch_code: str, now: datetime) -> ArrivalOutcome:
     """Decide where an item that is now free at branch_code goes next."""
     consortium = uow.consortium
-    hold = consortium.hold_for_arriving_item(
-        item, uow.holds.waiting_for_title(item.title.id), local_date(now)
-    )
+    hold = _claim_hold(uow, item, now)
     if hold is not None:
         transport = _fill_hold(uow, hold, item, now)
         return ArrivalOutcome(ReturnAction.HOLD_TRAPPED, transport=transport, hold=hold)
@@ -293,6 +292,18 @@ def _route_arrival(uow: UnitOfWork, item: Item, branch_code: str, now: datetime)
     uow.transports.add(transport)
     uow.record(event)
     return ArrivalOutcome(ReturnAction.TRANSPORT, transport=transport)
+
+
+def _claim_hold(uow: UnitOfWork, item: Item, now: datetime) -> Hold | None:
+    """The oldest waiting hold the item may fill, locked. Returns share the title's lock,
+    so a copy of the same title returned meanwhile may have taken the first choice: then
+    the queue is read again."""
+    while True:
+        hold = uow.consortium.hold_for_arriving_item(
+            item, uow.holds.waiting_for_title(item.title.id), local_date(now)
+        )
+        if hold is None or uow.holds.lock(hold.id).status == HoldStatus.WAITING:
+            return hold
 
 
 def _fill_hold(uow: UnitOfWork, hold: Hold, item: Item, now: datetime) -> Transport | None:
