@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from benchmarks import profile_summary
 from benchmarks.common import Measurement, format_table, ratio, write_results
 from bibbla.config import PROJECT_ROOT
 from operational.adapters import schema, tables
@@ -38,6 +39,7 @@ from tests.operational.invariants import feed_violations, state_violations
 from tests.server import ServerProcess
 
 ITEMS_PER_CLIENT = 40
+PROFILE_RATE = 250  # py-spy samples per second
 
 
 def _prepare(url: str, clients: int) -> tuple[dict, list[list[str]], list[str]]:
@@ -104,8 +106,11 @@ def _clients(pid: int, port: int) -> int:
     return sum(1 for c in psutil.Process(pid).net_connections("tcp") if c.laddr.port == port)
 
 
-def _profile(server: ServerProcess, seconds: float, folder: Path, backend: str) -> None:
-    """py-spy records the busiest worker for most of a round."""
+def _profile(
+    server: ServerProcess, seconds: float, folder: Path, backend: str, facts: dict
+) -> None:
+    """py-spy records the busiest worker for most of a round; facts gets the worker's
+    share of the clients and how long it was recorded."""
     time.sleep(1)  # the load generator's connections are open by now
     folder.mkdir(parents=True, exist_ok=True)
     workers = _workers(server.process.pid)
@@ -113,6 +118,8 @@ def _profile(server: ServerProcess, seconds: float, folder: Path, backend: str) 
     spread = {pid: _clients(pid, server.port) for pid in workers}
     (folder / f"{backend}-connections.json").write_text(json.dumps(spread))
     pid = max(workers, key=spread.get)
+    duration = max(1, int(seconds) - 2)
+    facts.update(share=spread[pid] / max(1, sum(spread.values())), duration=duration)
     # --nonblocking: py-spy reads the worker's memory without stopping it, so the profile
     # does not slow the round it measures. Collapsed stacks load in speedscope or
     # flamegraph.pl; `benchmarks.profile_summary` splits them by layer.
@@ -123,9 +130,9 @@ def _profile(server: ServerProcess, seconds: float, folder: Path, backend: str) 
             "--pid",
             str(pid),
             "--rate",
-            "250",
+            str(PROFILE_RATE),
             "--duration",
-            str(max(1, int(seconds) - 2)),
+            str(duration),
             "--format",
             "raw",
             "--idle",
@@ -158,10 +165,20 @@ def measure(backend: str, url: str, args) -> list[Measurement]:
             baseline.values.append(read["requests"] / read["wall_seconds"])
             read_p99.values.append(1000 * _percentile(read["latencies"], 0.99))
             last = run == args.runs - 1
-            profile = None
+            profile, facts = None, {}
             if last and args.profile:
-                profile = partial(_profile, server, args.seconds, args.profile, backend)
+                profile = partial(_profile, server, args.seconds, args.profile, backend, facts)
             lent = _load(base, headers, args.seconds, "circulation", cards, barcodes, profile)
+            if facts:
+                rate = lent["requests"] / lent["wall_seconds"]
+                rows = profile_summary.summarise(
+                    args.profile / f"{backend}-worker.collapsed.txt",
+                    PROFILE_RATE,
+                    rate * facts["duration"] * facts["share"],
+                )
+                summary = profile_summary.format_summary(rows)
+                (args.profile / f"{backend}-summary.txt").write_text(summary + "\n")
+                print(f"{backend}, one worker under the circulation load:\n{summary}")
             circulation.values.append(lent["requests"] / lent["wall_seconds"])
             p50.values.append(1000 * _percentile(lent["latencies"], 0.5))
             p99.values.append(1000 * _percentile(lent["latencies"], 0.99))
