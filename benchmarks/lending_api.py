@@ -156,6 +156,7 @@ def measure(backend: str, url: str, args) -> list[Measurement]:
         Measurement(f"{backend}: baseline read latency p99", "ms"),
         Measurement(f"{backend}: load generator CPU (share of one core)", "ratio"),
     )
+    busy = Measurement(f"{backend}: circulation answered 503 busy (share)", "ratio")
     checkouts = 0
     server = ServerProcess(url, args.workers)
     try:
@@ -184,6 +185,7 @@ def measure(backend: str, url: str, args) -> list[Measurement]:
             p99.values.append(1000 * _percentile(lent["latencies"], 0.99))
             load_cpu.values.append(max(r["cpu_seconds"] / r["wall_seconds"] for r in (read, lent)))
             checkouts += lent["checkouts"]
+            busy.values.append(lent["busy"] / max(1, lent["requests"]))
     except BaseException:
         print(f"server log: {server.log_path}\n{server.log()}")
         raise
@@ -201,7 +203,7 @@ def measure(backend: str, url: str, args) -> list[Measurement]:
     share = Measurement(
         f"{backend}: circulation / baseline", "ratio", ratio(circulation.values, baseline.values)
     )
-    return [circulation, baseline, share, p50, p99, read_p99, load_cpu]
+    return [circulation, baseline, share, p50, p99, read_p99, busy, load_cpu]
 
 
 def main() -> None:

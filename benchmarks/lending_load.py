@@ -9,7 +9,9 @@ SPEC: {"base": URL, "headers": {...}, "seconds": s, "job": "read" | "circulation
 
 Each client is one keep-alive HTTP/1.1 connection driven by a few lines of asyncio: the
 requests are fixed and small, and a general HTTP client (httpx) costs the load several
-times the CPU per request that this does. Any answer but 2xx stops the run with an error.
+times the CPU per request that this does. A 503 with Retry-After (SQLite's write lock held
+too long) is counted and the request repeated after that wait; any other answer but 2xx
+stops the run with an error.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ class Connection:
     async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
 
-    async def request(self, method: str, path: str, body: dict | None = None) -> bytes:
+    async def request(self, method: str, path: str, body: dict | None = None) -> float | None:
+        """None when the request succeeded, or the seconds a 503 asks to wait."""
         payload = json.dumps(body).encode() if body is not None else b""
         head = (
             f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.fixed}"
@@ -42,17 +45,22 @@ class Connection:
         self.writer.write(head.encode() + payload)
         status_line = await self.reader.readline()
         status = int(status_line.split(b" ", 2)[1])
-        length = None
+        length, retry_after = None, None
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
+            name = name.strip().lower()
+            if name == b"content-length":
                 length = int(value)
+            elif name == b"retry-after":
+                retry_after = float(value)
         if length is None:
             raise RuntimeError(f"{method} {path}: an answer without Content-Length")
         answer = await self.reader.readexactly(length)
+        if status == 503 and retry_after is not None:
+            return retry_after  # the database is busy (SQLite's writer): told, not kept
         if not 200 <= status < 300:
             raise RuntimeError(f"{method} {path}: {status} {answer[:500]!r}")
-        return answer
+        return None
 
     def close(self) -> None:
         self.writer.close()
@@ -64,13 +72,19 @@ async def run(spec: dict) -> dict:
     connections = [Connection(url.hostname, url.port, spec["headers"]) for _ in range(clients)]
     await asyncio.gather(*(c.open() for c in connections))
     latencies: list[list[float]] = [[] for _ in range(clients)]
-    checkouts = [0] * clients
+    checkouts, busy = [0] * clients, [0] * clients
     seconds = spec["seconds"]
 
     async def timed(index: int, method: str, path: str, body: dict | None = None) -> None:
-        began = time.perf_counter()
-        await connections[index].request(method, path, body)
-        latencies[index].append(time.perf_counter() - began)
+        """The request, repeated after the wait a 503 asks for, as a desk would."""
+        while True:
+            began = time.perf_counter()
+            retry_after = await connections[index].request(method, path, body)
+            latencies[index].append(time.perf_counter() - began)
+            if retry_after is None:
+                return
+            busy[index] += 1
+            await asyncio.sleep(retry_after)
 
     async def reader(index: int, stop: float) -> None:
         while time.monotonic() < stop:
@@ -102,6 +116,7 @@ async def run(spec: dict) -> dict:
     return {
         "requests": sum(len(per) for per in latencies),
         "checkouts": sum(checkouts),
+        "busy": sum(busy),
         "wall_seconds": wall,
         "cpu_seconds": cpu,
         "latencies": [x for per in latencies for x in per],
