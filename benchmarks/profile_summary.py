@@ -18,6 +18,8 @@ from pathlib import Path
 # (layer, a frame that marks it), the first match from the top of the stack down wins:
 # the order is from the most to the least specific.
 LAYERS = (
+    # SQLite: waiting for the write lock (BEGIN IMMEDIATE, database.py), in C.
+    ("SQLite write lock: waiting for BEGIN IMMEDIATE", "_on_begin"),
     ("feed counter: waiting for the lock and the commit's fsync", "write_events"),
     ("commit", "_connection_commit_impl"),
     ("commit: flush of the changed rows", "Session.flush"),
@@ -55,7 +57,8 @@ def summarise(stacks: Path, rate: float, requests: float) -> list[tuple[str, flo
         if any(m in f for f in frames for m in IDLE) or any(m in frames[-1] for m in IDLE_LEAVES):
             continue
         layer = next((name for name, marker in LAYERS if any(marker in f for f in frames)), "other")
-        (waiting if any(w in frames[-1] for w in WAITING) else cpu)[layer] += int(count)
+        waits = layer == LAYERS[0][0] or any(w in frames[-1] for w in WAITING)
+        (waiting if waits else cpu)[layer] += int(count)
     per_request = 1000 / rate / max(requests, 1)
     names = [name for name, _ in LAYERS] + ["other"]
     return [
