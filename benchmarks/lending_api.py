@@ -3,12 +3,16 @@ PostgreSQL, against an authenticated read of the branch list by the same clients
 same round (the baseline: what the server, auth and HTTP cost without a write).
 
     .venv/bin/python -m benchmarks.lending_api [--seconds 8] [--runs 3] [--clients 16]
-                                                [--workers 4] [--no-postgres]
+        [--workers 4] [--no-sqlite] [--no-postgres] [--profile FOLDER]
 
-A real `bibbla serve` with several worker processes; each client thread owns its own
-items, so the load is write throughput, not contention on one item (the concurrency tests
-cover contention). After the load the database is checked: no item on two loans, one
-event per change, ids without gaps.
+A real `bibbla serve` with several worker processes, driven by a load generator in its own
+process with its own event loop (lending_load.py; its CPU use is reported); each client
+owns its own items, so the load is write throughput, not contention on one item (the
+concurrency tests cover contention), though all the items are copies of one title. After
+the load the database is checked: no item on two loans, one event per change, ids without
+gaps, as many loans as checkouts answered 201. --profile records the busiest worker with
+py-spy (the `bench` dependency group) and prints where a request's time went
+(profile_summary.py).
 """
 
 from __future__ import annotations
@@ -146,6 +150,21 @@ def _profile(
     )
 
 
+def _summarise_profile(folder: Path | None, name: str, answer: dict, facts: dict) -> None:
+    """Print and keep where a request's time went in the profiled worker."""
+    if not facts:
+        return
+    rate = answer["requests"] / answer["wall_seconds"]
+    rows = profile_summary.summarise(
+        folder / f"{name}-worker.collapsed.txt",
+        PROFILE_RATE,
+        rate * facts["duration"] * facts["share"],
+    )
+    summary = profile_summary.format_summary(rows)
+    (folder / f"{name}-summary.txt").write_text(summary + "\n")
+    print(f"{name}, one worker under load:\n{summary}")
+
+
 def measure(backend: str, url: str, args) -> list[Measurement]:
     headers, barcodes, cards = _prepare(url, args.clients)
     circulation, baseline, p50, p99, read_p99, load_cpu = (
@@ -162,24 +181,21 @@ def measure(backend: str, url: str, args) -> list[Measurement]:
     try:
         base = server.start()
         for run in range(args.runs):
-            read = _load(base, headers, args.seconds, "read", cards, barcodes)
+            last = run == args.runs - 1
+            profile, facts = None, {}
+            if last and args.profile:
+                profile = partial(
+                    _profile, server, args.seconds, args.profile, f"{backend}-reads", facts
+                )
+            read = _load(base, headers, args.seconds, "read", cards, barcodes, profile)
+            _summarise_profile(args.profile, f"{backend}-reads", read, facts)
             baseline.values.append(read["requests"] / read["wall_seconds"])
             read_p99.values.append(1000 * _percentile(read["latencies"], 0.99))
-            last = run == args.runs - 1
             profile, facts = None, {}
             if last and args.profile:
                 profile = partial(_profile, server, args.seconds, args.profile, backend, facts)
             lent = _load(base, headers, args.seconds, "circulation", cards, barcodes, profile)
-            if facts:
-                rate = lent["requests"] / lent["wall_seconds"]
-                rows = profile_summary.summarise(
-                    args.profile / f"{backend}-worker.collapsed.txt",
-                    PROFILE_RATE,
-                    rate * facts["duration"] * facts["share"],
-                )
-                summary = profile_summary.format_summary(rows)
-                (args.profile / f"{backend}-summary.txt").write_text(summary + "\n")
-                print(f"{backend}, one worker under the circulation load:\n{summary}")
+            _summarise_profile(args.profile, backend, lent, facts)
             circulation.values.append(lent["requests"] / lent["wall_seconds"])
             p50.values.append(1000 * _percentile(lent["latencies"], 0.5))
             p99.values.append(1000 * _percentile(lent["latencies"], 0.99))
@@ -217,7 +233,8 @@ def main() -> None:
     parser.add_argument(
         "--profile",
         type=Path,
-        help="record one worker with py-spy during the last circulation round, into this folder",
+        help="record the busiest worker with py-spy during the last round of each load (reads, "
+        "circulation) into this folder, and print where a request's time went",
     )
     args = parser.parse_args()
     results: list[Measurement] = []
