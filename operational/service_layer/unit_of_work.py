@@ -96,8 +96,9 @@ class SqlAlchemyUnitOfWork:
             raise RuntimeError("a read-only unit of work cannot commit changes")
         # New loans, holds and transports get their ids here; the events refer to them.
         self.session.flush()
-        feed.write_events(self.session, self.events)
-        self.session.commit()
+        with feed.sent_with_commit(self.session):
+            feed.write_events(self.session, self.events)
+            self.session.commit()
         self.events = []
 
     def rollback(self) -> None:
