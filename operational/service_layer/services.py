@@ -2,7 +2,8 @@
 record the events, commit. Entrypoints (HTTP, CLI, the simulator) only call these.
 
 Locking order, to stay free of deadlocks under concurrent writers: the title first (every
-use case that touches a title's copies or hold queue locks it), then the item, then the
+use case that touches a title's copies or hold queue locks it; checkouts and returns, which
+only read the queue, share that lock), then the item, then the patron or a hold, then the
 feed counter at commit.
 """
 
