@@ -55,6 +55,19 @@ class Settings(BaseSettings):
         default="10/minute",
         description="Failed authentications a client may make before it is refused (429).",
     )
+    api_connections_per_worker: int = Field(
+        default=8,
+        gt=0,
+        description="Database connections each `bibbla serve` worker process keeps (PostgreSQL): "
+        "a request holds one from the token check to its answer; more requests at once wait "
+        "for one, up to 10 s, then get 503.",
+    )
+    api_sqlite_busy_timeout_ms: int = Field(
+        default=1000,
+        ge=0,
+        description="How long an API request waits for SQLite's write lock before it is "
+        "answered 503 with Retry-After.",
+    )
     web_failed_logins_per_card: str = Field(
         default="5/15 minutes",
         description="Failed web log-ins with one card number before it is refused (429).",

@@ -549,7 +549,8 @@ class _Titles(_Repository):
             raise _not_found("title", title_id)
         return title
 
-    lock = get  # the batch has the database to itself
+    def lock(self, title_id: int, *, shared: bool = False) -> Title:
+        return self.get(title_id)  # the batch has the database to itself
 
 
 class _Items(_Repository):
@@ -637,6 +638,10 @@ class _Holds(_Repository):
         queue = [hold for hold in holds if hold.status == _WAITING]
         queue.sort(key=_QUEUE_ORDER)
         return queue
+
+    def lock(self, hold_id: int) -> Hold:
+        # Not touched, as in waiting_for_title: the event of the trap names the hold.
+        return self.state.holds[hold_id]
 
     def active_for(self, patron_id: int, title_id: int) -> Hold | None:
         return self.state.touch(self.state.active_hold(patron_id, title_id))

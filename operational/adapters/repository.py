@@ -49,13 +49,15 @@ class Repository:
     def add(self, entity) -> None:
         self.session.add(entity)
 
-    def _locked(self, cls, entity_id: int):
-        """Re-read a row under a write lock (SELECT ... FOR UPDATE; SQLite holds its
-        database write lock from BEGIN IMMEDIATE anyway)."""
+    def _locked(self, cls, entity_id: int, *, shared: bool = False, key_share: bool = False):
+        """Re-read a row under a write lock (SELECT ... FOR UPDATE), or under a lock
+        shared with other shared lockers but not with writers (FOR SHARE), or one that
+        still lets other transactions insert rows referring to it (FOR NO KEY UPDATE);
+        SQLite holds its database write lock from BEGIN IMMEDIATE anyway."""
         return self.session.execute(
             select(cls)
             .where(cls.id == entity_id)
-            .with_for_update(of=cls)
+            .with_for_update(of=cls, read=shared, key_share=key_share)
             .execution_options(populate_existing=True)
         ).scalar_one()
 
@@ -102,10 +104,12 @@ class TitleRepository(Repository):
     def get(self, title_id: int) -> Title:
         return found_or_raise(self.session.get(Title, title_id), "title", title_id)
 
-    def lock(self, title_id: int) -> Title:
+    def lock(self, title_id: int, *, shared: bool = False) -> Title:
         """Lock a title: every use case that changes the copies or the hold queue of a
-        title locks it first, which serialises them without deadlocks."""
-        return self._locked(Title, title_id)
+        title locks it first, which serialises them without deadlocks. Checkouts and
+        returns only read the queue, and change it only through a hold they lock, so they
+        share the lock: copies of one title lend and return side by side."""
+        return self._locked(Title, title_id, shared=shared)
 
 
 class ItemRepository(Repository):
@@ -160,7 +164,8 @@ class PatronRepository(Repository):
         ).one_or_none()
 
     def lock(self, patron_id: int) -> Patron:
-        return self._locked(Patron, patron_id)
+        """Serialises one patron's checkouts (the loan limit counts their open loans)."""
+        return self._locked(Patron, patron_id, key_share=True)
 
 
 class LoanRepository(Repository):
@@ -236,6 +241,9 @@ class HoldRepository(Repository):
                 Hold.status.in_(ACTIVE_HOLD_STATUSES),
             )
         ).first()
+
+    def lock(self, hold_id: int) -> Hold:
+        return self._locked(Hold, hold_id)
 
     def ready_for_item(self, item_id: int) -> Hold | None:
         return self.session.scalars(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from operational.adapters import feed, orm
@@ -32,15 +32,25 @@ class SqlAlchemyUnitOfWork:
     Leaving the block without commit() rolls everything back, events included.
     """
 
-    def __init__(self, engine: Engine, *, read_only: bool = False):
+    def __init__(self, engine: Engine | Connection, *, read_only: bool = False):
+        """engine: the database, or one connection already taken from its pool (an API
+        request's: the caller's token was looked up on it)."""
         orm.start_mappers()
-        bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+        if isinstance(engine, Connection):
+            bind = self._connection = engine  # its options are set when the work begins
+        else:
+            self._connection = None
+            bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
         # Objects stay readable after commit: the API answers from them.
         self._session_factory = sessionmaker(bind=bind, expire_on_commit=False)
         self.read_only = read_only
         self.session: Session | None = None
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
+        if self._connection is not None:
+            # A connection's options change in place: say which kind of transaction this
+            # one begins (on SQLite, BEGIN or BEGIN IMMEDIATE).
+            self._connection.execution_options(**{READ_ONLY: self.read_only})
         self.session = self._session_factory()
         self.events: list[CirculationEvent] = []
         self._consortium: Consortium | None = None
@@ -86,8 +96,9 @@ class SqlAlchemyUnitOfWork:
             raise RuntimeError("a read-only unit of work cannot commit changes")
         # New loans, holds and transports get their ids here; the events refer to them.
         self.session.flush()
-        feed.write_events(self.session, self.events)
-        self.session.commit()
+        with feed.sent_with_commit(self.session):
+            feed.write_events(self.session, self.events)
+            self.session.commit()
         self.events = []
 
     def rollback(self) -> None:

@@ -68,9 +68,11 @@ class TitleRepository(Protocol):
 
     def get(self, title_id: int) -> Title: ...
 
-    def lock(self, title_id: int) -> Title:
+    def lock(self, title_id: int, *, shared: bool = False) -> Title:
         """The title, locked against other writers until commit: every use case that
-        changes a title's copies or hold queue locks the title first."""
+        changes a title's copies or hold queue locks the title first. Checkouts and
+        returns take it `shared`: they change the queue only through a hold they lock
+        (`HoldRepository.lock`), so copies of one title lend and return side by side."""
         ...
 
 
@@ -95,7 +97,10 @@ class PatronRepository(Protocol):
 
     def card_taken(self, card_number: str) -> bool: ...
 
-    def lock(self, patron_id: int) -> Patron: ...
+    def lock(self, patron_id: int) -> Patron:
+        """The patron, locked until commit: checkouts lock their patron, since the loan
+        limit is counted across copies of titles that no longer serialise them."""
+        ...
 
 
 class LoanRepository(Protocol):
@@ -131,6 +136,11 @@ class HoldRepository(Protocol):
     def active_for(self, patron_id: int, title_id: int) -> Hold | None: ...
 
     def ready_for_item(self, item_id: int) -> Hold | None: ...
+
+    def lock(self, hold_id: int) -> Hold:
+        """The hold, locked and read again: a return sharing the title's lock may have
+        filled it meanwhile."""
+        ...
 
     def ready_expiring(self, now: datetime) -> list[Hold]:
         """Ready holds whose pickup window ended by now, by title id then id."""

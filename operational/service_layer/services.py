@@ -4,7 +4,8 @@ the events, commit. The rules themselves are not written here. Entrypoints (HTTP
 simulator) only call these.
 
 Locking order, to stay free of deadlocks under concurrent writers: the title first (every
-use case that touches a title's copies or hold queue locks it), then the item, then the
+use case that touches a title's copies or hold queue locks it; checkouts and returns, which
+only read the queue, share that lock), then the item, then the patron or a hold, then the
 feed counter at commit.
 """
 
@@ -31,7 +32,7 @@ from operational.domain.model import (
     Transport,
     TransportReason,
 )
-from operational.domain.rules import LOST_IN_TRANSIT_AFTER, PICKUP_WINDOW, ReturnAction
+from operational.domain.rules import LOST_IN_TRANSIT_AFTER, PICKUP_WINDOW, Arrival, ReturnAction
 from operational.service_layer.ports import UnitOfWork
 
 __all__ = ["ArrivalOutcome", "ReturnAction"]  # ReturnAction: the domain's, named here too
@@ -147,9 +148,9 @@ def withdraw_item(uow: UnitOfWork, clock: Clock, barcode: str) -> Item:
         return item
 
 
-def _lock_item(uow: UnitOfWork, barcode: str) -> Item:
+def _lock_item(uow: UnitOfWork, barcode: str, *, title_shared: bool = False) -> Item:
     item = uow.items.by_barcode(barcode)
-    uow.titles.lock(item.title.id)
+    uow.titles.lock(item.title.id, shared=title_shared)
     return uow.items.lock(item.id)
 
 
@@ -169,7 +170,8 @@ def checkout(
         branch = consortium.lending_branch(branch_code)
         patron = uow.patrons.by_card(card_number)
         consortium.check_patron_may_use(patron, branch, day)
-        item = _lock_item(uow, item_barcode)
+        item = _lock_item(uow, item_barcode, title_shared=True)
+        uow.patrons.lock(patron.id)
         consortium.check_patron_may_borrow(patron, item, day)
         title = item.title
         rule = uow.reference.rule(title.media_type, patron.category)
@@ -215,7 +217,7 @@ def checkin(uow: UnitOfWork, clock: Clock, item_barcode: str, branch_code: str) 
         day = local_date(now)
         consortium = uow.consortium
         branch = consortium.lending_branch(branch_code)
-        item = _lock_item(uow, item_barcode)
+        item = _lock_item(uow, item_barcode, title_shared=True)
         loan = uow.loans.open_for_item(item.id)
         if loan is None:
             raise errors.ItemNotOnLoan(f"item {item_barcode} is {item.status}, not on loan")
@@ -229,13 +231,7 @@ def checkin(uow: UnitOfWork, clock: Clock, item_barcode: str, branch_code: str) 
 
 def _route_arrival(uow: UnitOfWork, item: Item, branch_code: str, now: datetime) -> ArrivalOutcome:
     """Send an item that is now free at branch_code where the domain says it goes next."""
-    arrival = uow.consortium.arrival(
-        item,
-        branch_code,
-        uow.holds.waiting_for_title(item.title.id),
-        uow.reference.collection(item.title.collection_code),
-        local_date(now),
-    )
+    arrival = _claim_arrival(uow, item, branch_code, now)
     if arrival.action is ReturnAction.HOLD_TRAPPED:
         transport = _fill_hold(uow, arrival.hold, item, now)
         return ArrivalOutcome(ReturnAction.HOLD_TRAPPED, transport=transport, hold=arrival.hold)
@@ -247,6 +243,20 @@ def _route_arrival(uow: UnitOfWork, item: Item, branch_code: str, now: datetime)
     uow.transports.add(transport)
     uow.record(event)
     return ArrivalOutcome(ReturnAction.TRANSPORT, transport=transport)
+
+
+def _claim_arrival(uow: UnitOfWork, item: Item, branch_code: str, now: datetime) -> Arrival:
+    """The domain's arrival decision, with the hold it fills locked. Returns share the
+    title's lock, so a copy of the same title returned meanwhile may have taken the hold
+    chosen first: then the queue is read again."""
+    collection = uow.reference.collection(item.title.collection_code)
+    while True:
+        arrival = uow.consortium.arrival(
+            item, branch_code, uow.holds.waiting_for_title(item.title.id), collection,
+            local_date(now),
+        )  # fmt: skip
+        if arrival.hold is None or uow.holds.lock(arrival.hold.id).status == HoldStatus.WAITING:
+            return arrival
 
 
 def _fill_hold(uow: UnitOfWork, hold: Hold, item: Item, now: datetime) -> Transport | None:

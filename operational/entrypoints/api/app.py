@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from operational.adapters.database import create_database_engine
 from operational.adapters.pin_hashing import Argon2PinHasher
 from operational.clock import Clock, SystemClock
 from operational.entrypoints.api.branches import branches_router
@@ -33,6 +34,22 @@ ROUTERS = (
 )
 
 
+def api_engine(settings) -> Engine:
+    """The server's engine: a pool per worker process sized by the settings (not grown
+    past it: waiting for a free connection beats piling more transactions onto the
+    database's locks), and a short wait for SQLite's write lock."""
+    return create_database_engine(
+        settings.operational_db_url,
+        pool_size=settings.api_connections_per_worker,
+        max_overflow=0,
+        pool_timeout=API_POOL_TIMEOUT_S,
+        busy_timeout_ms=settings.api_sqlite_busy_timeout_ms,
+    )
+
+
+API_POOL_TIMEOUT_S = 10
+
+
 def create_app(
     engine: Engine | None = None,
     clock: Clock | None = None,
@@ -52,9 +69,7 @@ def create_app(
             failed_logins_per_client=settings.web_failed_logins_per_client,
         )
         if engine is None:
-            from operational.bootstrap import engine_for
-
-            engine = engine_for(settings.operational_db_url)
+            engine = api_engine(settings)
     clock = clock or SystemClock()
     pin_hasher = pin_hasher or Argon2PinHasher()
     context = ApiContext(engine, clock, pin_hasher, failed_auth_limit)

@@ -11,8 +11,8 @@ def branches_router(api: ApiContext) -> APIRouter:
     router = APIRouter()
 
     @router.get("/branches", response_model=list[BranchOut])
-    def list_branches(_=api.require(Permission.READ_BRANCHES)):
-        with api.reading_uow() as work:
+    def list_branches(caller=api.require(Permission.READ_BRANCHES)):
+        with caller.reading_uow() as work:
             return [
                 BranchOut(
                     code=b.code,

@@ -12,8 +12,8 @@ def catalogue_router(api: ApiContext) -> APIRouter:
     router = APIRouter()
 
     @router.post("/titles", status_code=201, response_model=TitleOut)
-    def add_title(body: TitleIn, _=api.require(Permission.MANAGE_CATALOGUE)):
-        title = services.add_title(api.uow(), api.clock, **body.model_dump())
+    def add_title(body: TitleIn, caller=api.require(Permission.MANAGE_CATALOGUE)):
+        title = services.add_title(caller.uow(), api.clock, **body.model_dump())
         return TitleOut(
             id=title.id,
             title=title.title,
@@ -23,8 +23,8 @@ def catalogue_router(api: ApiContext) -> APIRouter:
         )
 
     @router.post("/items", status_code=201, response_model=ItemOut)
-    def add_item(body: ItemIn, _=api.require(Permission.ADD_ITEMS)):
-        item = services.add_item(api.uow(), api.clock, **body.model_dump())
+    def add_item(body: ItemIn, caller=api.require(Permission.ADD_ITEMS)):
+        item = services.add_item(caller.uow(), api.clock, **body.model_dump())
         return ItemOut(
             id=item.id,
             barcode=item.barcode,

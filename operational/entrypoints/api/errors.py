@@ -7,8 +7,10 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from operational.adapters.database import is_busy
 from operational.domain import errors
 from operational.entrypoints.api.schemas import ErrorOut
 from operational.entrypoints.throttle import TooManyFailedAttempts
@@ -28,7 +30,7 @@ ERROR_RESPONSES = {
         (404, "the patron, item, title, loan, hold or transport does not exist"),
         (409, "the request clashes with the current state"),
         (429, "too many failed authentication attempts from this client"),
-        (503, "the lending database is unavailable"),
+        (503, "the lending database is unavailable, or busy (Retry-After says when to retry)"),
     ]
 }
 
@@ -92,6 +94,8 @@ def install_error_handlers(app: FastAPI, not_found_page) -> None:
 
     @app.exception_handler(OperationalError)
     async def _unavailable(_request: Request, error: OperationalError) -> JSONResponse:
+        if is_busy(error):
+            return _busy("the lending database is busy with other changes")
         log.warning("database unavailable: %s", error.orig)
         return JSONResponse(
             {
@@ -101,3 +105,16 @@ def install_error_handlers(app: FastAPI, not_found_page) -> None:
             503,
             headers={"Retry-After": "5"},
         )
+
+    @app.exception_handler(PoolTimeout)
+    async def _no_connection(_request: Request, _error: PoolTimeout) -> JSONResponse:
+        return _busy("every connection to the lending database is in use")
+
+
+def _busy(reason: str) -> JSONResponse:
+    """503 at once rather than a long wait: the desk retries after a second."""
+    return JSONResponse(
+        {"detail": f"{reason}; try again in a second", "error": "DatabaseBusy"},
+        503,
+        headers={"Retry-After": "1"},
+    )

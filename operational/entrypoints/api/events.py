@@ -17,9 +17,9 @@ def events_router(api: ApiContext) -> APIRouter:
     def events(
         after: Annotated[int, Query(ge=0, le=2**62)] = 0,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-        _=api.require(Permission.READ_FEED),
+        caller=api.require(Permission.READ_FEED),
     ):
-        with api.reading_uow() as work:
+        with caller.reading_uow() as work:
             rows = feed.read_events(work.session, after, limit)
             run = feed.simulation_run(work.session)
             return FeedOut(

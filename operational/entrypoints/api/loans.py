@@ -14,20 +14,22 @@ def loans_router(api: ApiContext) -> APIRouter:
     router = APIRouter()
 
     @router.post("/loans", status_code=201, response_model=LoanOut)
-    def checkout(body: LoanIn, _=api.require(Permission.CIRCULATION)):
+    def checkout(body: LoanIn, caller=api.require(Permission.CIRCULATION)):
         loan = services.checkout(
-            api.uow(), api.clock, body.card_number, body.item_barcode, body.branch_code
+            caller.uow(), api.clock, body.card_number, body.item_barcode, body.branch_code
         )
         return LoanOut(loan_id=loan.id, due_at=loan.due_at)
 
     @router.post("/loans/{loan_id}/renew", response_model=LoanOut)
-    def renew(loan_id: Annotated[Id, Path(examples=[1])], _=api.require(Permission.CIRCULATION)):
-        loan = services.renew(api.uow(), api.clock, loan_id)
+    def renew(
+        loan_id: Annotated[Id, Path(examples=[1])], caller=api.require(Permission.CIRCULATION)
+    ):
+        loan = services.renew(caller.uow(), api.clock, loan_id)
         return LoanOut(loan_id=loan.id, due_at=loan.due_at)
 
     @router.post("/returns", response_model=ReturnOut)
-    def checkin(body: ReturnIn, _=api.require(Permission.CIRCULATION)):
-        outcome = services.checkin(api.uow(), api.clock, body.item_barcode, body.branch_code)
+    def checkin(body: ReturnIn, caller=api.require(Permission.CIRCULATION)):
+        outcome = services.checkin(caller.uow(), api.clock, body.item_barcode, body.branch_code)
         return ReturnOut(
             action=str(outcome.action),
             transport_id=outcome.transport.id if outcome.transport else None,

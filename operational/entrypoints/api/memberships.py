@@ -12,8 +12,8 @@ def memberships_router(api: ApiContext) -> APIRouter:
     router = APIRouter()
 
     @router.post("/memberships", status_code=201)
-    def change_membership(body: MembershipIn, _=api.require(Permission.MANAGE_MEMBERSHIP)):
-        membership = services.change_membership(api.uow(), api.clock, **body.model_dump())
+    def change_membership(body: MembershipIn, caller=api.require(Permission.MANAGE_MEMBERSHIP)):
+        membership = services.change_membership(caller.uow(), api.clock, **body.model_dump())
         return {
             "municipality_code": membership.municipality_code,
             "joined_on": membership.joined_on,

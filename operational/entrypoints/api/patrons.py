@@ -14,8 +14,8 @@ def patrons_router(api: ApiContext) -> APIRouter:
     router = APIRouter()
 
     @router.post("/patrons", status_code=201, response_model=PatronOut)
-    def register_patron(body: PatronIn, _=api.require(Permission.REGISTER_PATRONS)):
-        patron = services.register_patron(api.uow(), api.clock, **body.model_dump())
+    def register_patron(body: PatronIn, caller=api.require(Permission.REGISTER_PATRONS)):
+        patron = services.register_patron(caller.uow(), api.clock, **body.model_dump())
         return PatronOut(
             card_number=patron.card_number,
             home_municipality_code=patron.home_municipality_code,
@@ -26,9 +26,9 @@ def patrons_router(api: ApiContext) -> APIRouter:
     @router.get("/patrons/{card_number}/loans", response_model=list[PatronLoanOut])
     def patron_loans(
         card_number: Annotated[str, Path(max_length=40, examples=["CARD-2"])],
-        _=api.require(Permission.READ_PATRON_LOANS),
+        caller=api.require(Permission.READ_PATRON_LOANS),
     ):
-        with api.reading_uow() as work:
+        with caller.reading_uow() as work:
             patron = work.patrons.by_card(card_number)
             return [
                 PatronLoanOut(
@@ -46,9 +46,9 @@ def patrons_router(api: ApiContext) -> APIRouter:
             ]
 
     @router.post("/patrons/pin", status_code=204)
-    def set_pin(body: PinIn, _=api.require(Permission.REGISTER_PATRONS)):
+    def set_pin(body: PinIn, caller=api.require(Permission.REGISTER_PATRONS)):
         """Set a patron's PIN for the visitors' web (only its Argon2id hash is stored; the
         patron's open web sessions end). The card number goes in the body, not the URL."""
-        visitors.set_pin(api.uow(), api.clock, api.pin_hasher, body.card_number, body.pin)
+        visitors.set_pin(caller.uow(), api.clock, api.pin_hasher, body.card_number, body.pin)
 
     return router

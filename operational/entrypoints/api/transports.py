@@ -16,9 +16,9 @@ def transports_router(api: ApiContext) -> APIRouter:
     @router.get("/transports", response_model=list[TransportOut])
     def open_transports(
         from_branch_code: Annotated[str | None, Query(max_length=20)] = None,
-        _=api.require(Permission.CIRCULATION),
+        caller=api.require(Permission.CIRCULATION),
     ):
-        with api.reading_uow() as work:
+        with caller.reading_uow() as work:
             return [
                 transport_out(t)
                 for t in work.transports.open()
@@ -27,16 +27,16 @@ def transports_router(api: ApiContext) -> APIRouter:
 
     @router.post("/transports/{transport_id}/dispatch", response_model=TransportOut)
     def dispatch(
-        transport_id: Annotated[Id, Path(examples=[1])], _=api.require(Permission.CIRCULATION)
+        transport_id: Annotated[Id, Path(examples=[1])], caller=api.require(Permission.CIRCULATION)
     ):
-        return transport_out(services.dispatch_transport(api.uow(), api.clock, transport_id))
+        return transport_out(services.dispatch_transport(caller.uow(), api.clock, transport_id))
 
     @router.post("/transports/{transport_id}/receive", response_model=ReceiveOut)
     def receive(
-        transport_id: Annotated[Id, Path(examples=[2])], _=api.require(Permission.CIRCULATION)
+        transport_id: Annotated[Id, Path(examples=[2])], caller=api.require(Permission.CIRCULATION)
     ):
-        outcome = services.receive_transport(api.uow(), api.clock, transport_id)
-        with api.reading_uow() as reading:
+        outcome = services.receive_transport(caller.uow(), api.clock, transport_id)
+        with caller.reading_uow() as reading:
             transport = reading.transports.get(transport_id)
             return transport_out(
                 transport,

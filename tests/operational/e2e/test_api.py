@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
+from bibbla.config import get_settings
 from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from operational.clock import SimulatedClock
 from operational.domain.access import Role
 from operational.entrypoints.api import create_app
+from operational.entrypoints.api.app import api_engine
 from operational.service_layer import access
 from tests.conftest import local
+from tests.operational.desk import Desk
 
 
 @pytest.fixture
@@ -256,3 +261,35 @@ def test_repeated_bad_tokens_are_refused_for_a_while(client, tokens):
     assert refused.status_code == 429  # the same client, even with a good token now
     assert int(refused.headers["retry-after"]) > 0
     assert "too many failed authentication attempts" in refused.json()["detail"]
+
+
+def test_a_desk_is_told_at_once_when_sqlite_is_busy(sqlite_engine, clock):
+    """SQLite has one writer: a request that cannot get the write lock within the server's
+    short busy timeout is answered 503 with Retry-After, not kept waiting for seconds."""
+    url = str(sqlite_engine.url)
+    desk = Desk(sqlite_engine, clock)
+    card, barcode = desk.patron(), desk.item(desk.title(), "NORA")
+    settings = get_settings().model_copy(
+        update={"operational_db": url, "api_sqlite_busy_timeout_ms": 300}
+    )
+    engine = api_engine(settings)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 300
+    secret = access.create_token(SqlAlchemyUnitOfWork(engine), clock, "desk", Role.STAFF)
+    client = TestClient(create_app(engine, clock))
+    loan = {"card_number": card, "item_barcode": barcode, "branch_code": "NORA"}
+    headers = {"Authorization": f"Bearer {secret}"}
+    other_writer = sqlite3.connect(sqlite_engine.url.database, isolation_level=None)
+    try:
+        other_writer.execute("BEGIN IMMEDIATE")  # holds the write lock
+        began = time.monotonic()
+        r = client.post("/api/v1/loans", json=loan, headers=headers)
+        waited = time.monotonic() - began
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"] == "1" and r.json()["error"] == "DatabaseBusy"
+        assert 0.3 <= waited < 3
+    finally:
+        other_writer.execute("ROLLBACK")
+        other_writer.close()
+    assert client.post("/api/v1/loans", json=loan, headers=headers).status_code == 201
+    engine.dispose()

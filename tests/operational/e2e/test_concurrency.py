@@ -144,3 +144,21 @@ def test_holds_and_returns_together_with_a_feed_reader(engine, server):
         ).scalar_one()
     assert waiting_holds == 0 or statuses["available"] == 0, (waiting_holds, statuses)
     assert statuses["on_loan"] == 0
+
+
+def test_a_revoked_token_fails_on_the_next_request_in_every_worker(engine, server):
+    """Tokens are looked up on every request, in the request's own connection: a token
+    revoked elsewhere (here by the use case `bibbla token revoke` runs) is refused on the
+    very next request, whichever worker process holds the client's connection."""
+    headers = _token(engine, Role.STAFF)
+    clients = [httpx.Client(base_url=server, headers=headers, timeout=30) for _ in range(12)]
+    try:
+        # Twelve keep-alive connections, spread by the kernel over the four workers.
+        assert all(c.get("/api/v1/branches").status_code == 200 for c in clients)
+        access.revoke_token(SqlAlchemyUnitOfWork(engine), SystemClock(), f"t-{Role.STAFF}")
+        answers = [c.get("/api/v1/branches") for c in clients]
+        assert [a.status_code for a in answers] == [401] * len(clients)
+        assert all("revoked" in a.json()["detail"] for a in answers)
+    finally:
+        for client in clients:
+            client.close()

@@ -4,6 +4,8 @@ simulator's in-memory batch. Every test runs on both, so where they differ a tes
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -16,6 +18,7 @@ from operational.domain.model import MediaType
 from operational.service_layer import services
 from tests.conftest import local
 from tests.operational.desk import HALLEFORS, KUMLA, LINDESBERG, NORA, STORES, Desk
+from tests.operational.invariants import state_violations
 
 
 @pytest.fixture(params=STORES)
@@ -144,6 +147,29 @@ class TestHolds:
         assert desk.hold_row(hold_second.id).status == "waiting"
         with pytest.raises(errors.ItemNotAvailable, match="hold shelf"):
             desk.checkout(second, copy, "NORA")
+
+    def test_two_copies_returned_at_once_fill_one_waiting_hold_once(self, desk):
+        """Returns of one title's copies share the title's lock: the hold they both want is
+        locked by the first, and the second, finding it taken, reads the queue again."""
+        if desk.store == "batch":
+            pytest.skip("the batch store has one writer (the simulator's day loop): no race")
+        for _ in range(4):
+            book = desk.title()
+            copies = [desk.item(book, "NORA") for _ in range(2)]
+            for copy in copies:
+                desk.checkout(desk.patron(NORA), copy, "NORA")
+            hold = desk.hold(desk.patron(NORA), book, "NORA")
+            barrier = threading.Barrier(2)
+
+            def give_back(copy, barrier=barrier):
+                barrier.wait()
+                return desk.checkin(copy, "NORA").action
+
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                actions = sorted(pool.map(give_back, copies))
+            assert actions == ["hold_trapped", "shelved"]
+            assert desk.hold_row(hold.id).status == "ready"
+            assert state_violations(desk.engine) == []
 
     def test_trapped_item_returned_elsewhere_travels_to_the_pickup(self, desk):
         book = desk.title()
