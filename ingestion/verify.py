@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 import polars as pl
 
 from bibbla.config import Settings
-from ingestion.contract import CIRCULATION_EVENT
+from ingestion import history
+from ingestion.contract import CHANGE, CHANGE_KINDS, CIRCULATION_EVENT, HISTORY_TABLES
 from ingestion.landing import QUARANTINE
 from ingestion.state import StateStore
 
@@ -141,7 +142,10 @@ def check_landing_files(
             except Exception as error:  # polars says what is wrong with the bytes
                 problems.append(LandingFileProblem(relative, None, f"cannot be read: {error}"))
                 continue
-            expected = table.schema
+            expected = dict(table.schema)
+            if table.is_history and path.name.startswith("snapshot-"):
+                # a daily copy of the layout before the history (`bibbla ingest compact`)
+                expected.pop(CHANGE.name)
             for column, dtype in expected.items():
                 if column not in schema:
                     problems.append(LandingFileProblem(relative, column, "column is missing"))
@@ -160,4 +164,70 @@ def check_landing_files(
                             relative, column, "column is not in the landing contract"
                         )
                     )
+    return problems
+
+
+def daily_copies(settings: Settings) -> list[str]:
+    """The history tables that still hold daily copies (the landing layout before the
+    change history): `bibbla ingest compact` turns them into the history."""
+    root = settings.landing_path
+    return [
+        table.name
+        for table in HISTORY_TABLES
+        if (root / table.name).is_dir() and any((root / table.name).glob("date=*/snapshot-*"))
+    ]
+
+
+def check_histories(settings: Settings) -> list[LandingFileProblem]:
+    """Every history table read in as-of order, as a reader rebuilds it: each change file
+    names each key once, says new only of a key not in the state before it, changed or
+    deleted only of one in it, and is dated on an as-of date the manifest records (a run
+    took it). A history that broke any of these would give readers a wrong state."""
+    root = settings.landing_path
+    manifest = root / "snapshot_manifest"
+    as_of_dates = (
+        {p.name.removeprefix("date=") for p in manifest.glob("date=*") if any(p.glob("*.parquet"))}
+        if manifest.is_dir()
+        else set()
+    )
+    problems: list[LandingFileProblem] = []
+    for table in HISTORY_TABLES:
+        key = list(table.key)
+        live = pl.DataFrame(schema={k: table.schema[k] for k in key})
+        for day, path in history.change_files(root / table.name):
+            relative = str(path.relative_to(root))
+            rows = pl.read_parquet(path, columns=[*key, CHANGE.name]).filter(
+                pl.all_horizontal(pl.col(k).is_not_null() for k in key)  # retention's
+            )
+            wrong = rows.filter(~pl.col(CHANGE.name).is_in(list(CHANGE_KINDS)))
+            if wrong.height:
+                problems.append(
+                    LandingFileProblem(
+                        relative, CHANGE.name, f"{wrong.height} rows are not {CHANGE_KINDS}"
+                    )
+                )
+            if rows.select(pl.struct(key).is_duplicated().any()).item():
+                problems.append(LandingFileProblem(relative, None, "a key changes twice"))
+            known = rows.join(live, on=key, how="semi")
+            unknown = rows.join(live, on=key, how="anti")
+            # The retention rule removes the keys of a patron's ended versions, so a
+            # later version of a patron may follow no version that still has its key.
+            cleared = "patron_key" in key
+            for change, bad, where in (
+                ("new", known, "already in the state before it"),
+                ("changed", unknown.head(0) if cleared else unknown, "not in the state before it"),
+                ("deleted", unknown.head(0) if cleared else unknown, "not in the state before it"),
+            ):
+                count = bad.filter(pl.col(CHANGE.name) == change).height
+                if count:
+                    problems.append(
+                        LandingFileProblem(relative, CHANGE.name, f"{count} {change} rows {where}")
+                    )
+            if day.isoformat() not in as_of_dates:
+                problems.append(
+                    LandingFileProblem(relative, "date", "no snapshot manifest for this as-of date")
+                )
+            gone = rows.filter(pl.col(CHANGE.name) == "deleted").select(key)
+            added = rows.filter(pl.col(CHANGE.name) != "deleted").select(key)
+            live = pl.concat([live.join(gone, on=key, how="anti"), added]).unique()
     return problems

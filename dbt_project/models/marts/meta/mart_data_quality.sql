@@ -1,12 +1,17 @@
 {#- One row per landed table: how fresh it is (the newest event date or snapshot as-of
     date; for reference tables the newest year they hold), how many rows it has (events:
-    after de-duplication; snapshots: in the newest copy), how many rows ingestion
+    after de-duplication; snapshots: in the current state), how many rows ingestion
     quarantined and how many duplicate event copies staging removed. Reports show it on
-    the data-quality page; tests fail on quarantined rows. -#}
-{%- set snapshots = [
+    the data-quality page; tests fail on quarantined rows.
+
+    A snapshot table's as-of dates are the snapshot manifest's (one per ingestion run);
+    the rows a history table held on each are counted from its versions as a running sum
+    (+1 where a version begins, -1 where it ends), so that newest_date and snapshot_count
+    (the as-of dates on which the table held rows) are what daily copies gave. -#}
+{%- set histories = [
     'municipality', 'membership', 'branch', 'van_route', 'collection', 'circulation_rule',
     'title', 'item', 'patron', 'open_loan', 'active_hold', 'open_transport',
-    'simulation_run', 'snapshot_manifest'
+    'simulation_run'
 ] -%}
 {%- set references = [
     ('population', 'population_year'),
@@ -38,23 +43,89 @@ events as (
 
 ),
 
+manifest as (
+
+    select * from {{ ref('stg_lending_core__snapshot_manifest') }}
+
+),
+
+as_of_dates as (
+
+    select distinct snapshot_date from manifest
+
+),
+
+{% for name in histories %}
+{{ name }}_held as (
+
+    select
+        held.step_date as snapshot_date,
+        held.rows_held
+    from (
+        select
+            step_date,
+            sum(step) over (order by step_date rows between unbounded preceding and current row)
+                as rows_held
+        from (
+            select step_date, sum(step) as step
+            from (
+                select valid_from as step_date, count(*) as step
+                from {{ ref('stg_lending_core__' ~ name) }}
+                group by valid_from
+                union all
+                select valid_to as step_date, -count(*) as step
+                from {{ ref('stg_lending_core__' ~ name) }}
+                where valid_to is not null
+                group by valid_to
+                union all
+                select snapshot_date as step_date, 0 as step
+                from as_of_dates
+            ) as steps
+            group by step_date
+        ) as daily
+    ) as held
+    inner join as_of_dates on as_of_dates.snapshot_date = held.step_date
+    where held.rows_held > 0
+
+),
+
+{{ name }}_current as (
+
+    select count(*) as current_rows
+    from {{ ref('stg_lending_core__' ~ name) }}
+    where is_latest_snapshot
+
+),
+
+{% endfor %}
 tables as (
 
     select * from events
 
-    {% for name in snapshots %}
+    {% for name in histories %}
     union all
 
     select
         '{{ name }}' as table_name,
+        'snapshot' as table_kind,
+        (select max(snapshot_date) from {{ name }}_held) as newest_date,
+        cast(null as bigint) as newest_year,
+        (select current_rows from {{ name }}_current) as current_rows,
+        (select count(*) from {{ name }}_held) as snapshot_count,
+        0 as duplicate_rows_removed
+    {% endfor %}
+
+    union all
+
+    select
+        'snapshot_manifest' as table_name,
         'snapshot' as table_kind,
         max(snapshot_date) as newest_date,
         cast(null as bigint) as newest_year,
         sum(case when is_latest_snapshot then 1 else 0 end) as current_rows,
         count(distinct snapshot_date) as snapshot_count,
         0 as duplicate_rows_removed
-    from {{ ref('stg_lending_core__' ~ name) }}
-    {% endfor %}
+    from manifest
 
     {% for name, year_column in references %}
     union all
