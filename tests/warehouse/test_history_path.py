@@ -4,9 +4,9 @@
 One small simulated period across a month's end and the joins of 2025-04-01, ingested
 after every simulated day, twice over: into a landing as ingestion lands it now (the
 change history), and into a landing of daily copies, each copy the whole table as that
-day's run read it (the landing before the history). Both are built with `dbt seed` and `dbt run`: the
-history through the project as it is, the copies through the old staging views
-(tests/warehouse/daily_snapshot_path/) swapped into a copy of the project. Every mart must
+day's run read it (the landing before the history). Both are built with `dbt seed` and
+`dbt run`: the history through the project as it is, the copies through the old staging
+views (tests/warehouse/daily_snapshot_path/) swapped into a copy of the project. Every mart must
 be the same row for row. Then the copies are compacted and must give the history's files
 back, with `bibbla ingest verify`'s checks passing before and after.
 """
