@@ -181,10 +181,12 @@ def daily_copies(settings: Settings) -> list[str]:
 def check_histories(
     settings: Settings, tables: list[str] | None = None
 ) -> list[LandingFileProblem]:
-    """Every history table read in as-of order, as a reader rebuilds it: each change file
-    names each key once, says new only of a key not in the state before it, changed or
-    deleted only of one in it, and is dated on an as-of date the manifest records (a run
-    took it). A history that broke any of these would give readers a wrong state."""
+    """Every history table read as a reader rebuilds it: each change file names each key
+    once, says new only of a key not in the state before it (never seen, or deleted last),
+    changed or deleted only of one in it, and is dated on an as-of date the manifest
+    records (a run took it). A history that broke any of these would give readers a wrong
+    state. One pass per table: the rows sorted by key and date, each judged against the
+    row of its key before it."""
     root = settings.landing_path
     manifest = root / "snapshot_manifest"
     as_of_dates = (
@@ -197,41 +199,50 @@ def check_histories(
         if tables is not None and table.name not in tables:
             continue
         key = list(table.key)
-        live = pl.DataFrame(schema={k: table.schema[k] for k in key})
-        for day, path in history.change_files(root / table.name):
-            relative = str(path.relative_to(root))
-            rows = pl.read_parquet(path, columns=[*key, CHANGE.name]).filter(
-                pl.all_horizontal(pl.col(k).is_not_null() for k in key)  # retention's
-            )
-            wrong = rows.filter(~pl.col(CHANGE.name).is_in(list(CHANGE_KINDS)))
-            if wrong.height:
-                problems.append(
-                    LandingFileProblem(
-                        relative, CHANGE.name, f"{wrong.height} rows are not {CHANGE_KINDS}"
-                    )
-                )
-            if rows.select(pl.struct(key).is_duplicated().any()).item():
-                problems.append(LandingFileProblem(relative, None, "a key changes twice"))
-            known = rows.join(live, on=key, how="semi")
-            unknown = rows.join(live, on=key, how="anti")
-            # The retention rule removes the keys of a patron's ended versions, so a
-            # later version of a patron may follow no version that still has its key.
-            cleared = "patron_key" in key
-            for change, bad, where in (
-                ("new", known, "already in the state before it"),
-                ("changed", unknown.head(0) if cleared else unknown, "not in the state before it"),
-                ("deleted", unknown.head(0) if cleared else unknown, "not in the state before it"),
-            ):
-                count = bad.filter(pl.col(CHANGE.name) == change).height
-                if count:
-                    problems.append(
-                        LandingFileProblem(relative, CHANGE.name, f"{count} {change} rows {where}")
-                    )
+        paths = []
+        frames = []
+        for number, (day, path) in enumerate(history.change_files(root / table.name)):
+            paths.append(str(path.relative_to(root)))
             if day.isoformat() not in as_of_dates:
                 problems.append(
-                    LandingFileProblem(relative, "date", "no snapshot manifest for this as-of date")
+                    LandingFileProblem(
+                        paths[-1], "date", "no snapshot manifest for this as-of date"
+                    )
                 )
-            gone = rows.filter(pl.col(CHANGE.name) == "deleted").select(key)
-            added = rows.filter(pl.col(CHANGE.name) != "deleted").select(key)
-            live = pl.concat([live.join(gone, on=key, how="anti"), added]).unique()
+            frames.append(
+                pl.scan_parquet(path, hive_partitioning=False)
+                .select(*key, CHANGE.name)
+                .with_columns(pl.lit(number).alias("__file"))
+            )
+        if not frames:
+            continue
+        # The retention rule removes the keys of a patron's ended versions, so a later
+        # version of a patron may follow no row that still has its key.
+        cleared = "patron_key" in key
+        rows = (
+            pl.concat(frames)
+            .filter(pl.all_horizontal(pl.col(k).is_not_null() for k in key))
+            .sort([*key, "__file"])
+            .with_columns(
+                pl.col(CHANGE.name).shift(1).over(key).alias("__before"),
+                pl.col("__file").shift(1).over(key).alias("__file_before"),
+            )
+        )
+        change = pl.col(CHANGE.name)
+        in_state = pl.col("__before").is_not_null() & (pl.col("__before") != "deleted")
+        verdicts = rows.select(
+            "__file",
+            pl.when(pl.col("__file") == pl.col("__file_before"))
+            .then(pl.lit("a key changes twice"))
+            .when(~change.is_in(list(CHANGE_KINDS)))
+            .then(pl.lit(f"rows are not {CHANGE_KINDS}"))
+            .when((change == "new") & in_state)
+            .then(pl.lit("new rows already in the state before it"))
+            .when(change.is_in(["changed", "deleted"]) & ~in_state & pl.lit(not cleared))
+            .then(change + pl.lit(" rows not in the state before it"))
+            .alias("problem"),
+        ).filter(pl.col("problem").is_not_null())
+        counted = verdicts.group_by("__file", "problem").len().sort("__file", "problem").collect()
+        for number, problem, count in counted.iter_rows():
+            problems.append(LandingFileProblem(paths[number], CHANGE.name, f"{count} {problem}"))
     return problems
