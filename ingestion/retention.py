@@ -22,10 +22,11 @@ asset on its monthly schedule):
 3. **Landing.** Every landed file holding a patron key dated before the cutoff is
    rewritten with `patron_key` null, atomically (a temporary file renamed into place, as
    everywhere in ingestion): the event partitions before the cutoff; in the `patron`,
-   `open_loan` and `active_hold` histories the versions that ended by the cutoff (and
-   deletions dated by it), i.e. the rows no state from the cutoff on holds (a version
-   still valid keeps its key, as the copies taken after the cutoff did); the quarantined
-   rows of those tables from before it; and the same under `_superseded/`.
+   `open_loan` and `active_hold` histories the rows no state landed from the cutoff on
+   holds (versions ended, and deletions dated, on or before the first as-of date from the
+   cutoff on), exactly what the daily copies dated before the cutoff lost (a version
+   still in a state from the cutoff on keeps its key, as the copies taken then did); the
+   quarantined rows of those tables from before it; and the same under `_superseded/`.
 4. **Warehouse.** A `dbt build`: the incremental facts rebuild every month whose landed
    keys are gone (so the keys leave `fct_loans` and `fct_holds` too), and the people
    counts of frozen periods come from the frozen rows, so every mart is unchanged.
@@ -53,7 +54,7 @@ import pyarrow.parquet as pq
 
 from bibbla.config import Settings
 from ingestion import files, history
-from ingestion.contract import EVENT_TABLES, SNAPSHOT_TABLES, Table
+from ingestion.contract import EVENT_TABLES, SNAPSHOT_MANIFEST, SNAPSHOT_TABLES, Table
 from ingestion.errors import IngestionError, landing_writes
 from ingestion.landing import (
     BATCH_FILE,
@@ -329,12 +330,27 @@ def find_keyed_files(root: Path, cutoff: date, timezone: str) -> list[KeyedFile]
     return found
 
 
+def _first_as_of_from(base: Path, cutoff: date) -> date | None:
+    """The first as-of date (a snapshot manifest partition) on or after the cutoff."""
+    days = [
+        date.fromisoformat(match[1])
+        for partition in (base / SNAPSHOT_MANIFEST.name).glob("date=*")
+        if (match := _PARTITION.match(partition.name)) and any(_visible_parquet(partition))
+    ]
+    later = [day for day in days if day >= cutoff]
+    return min(later) if later else None
+
+
 def _expired_history_rows(folder: Path, table: Table, cutoff: date) -> list[tuple[Path, pl.Series]]:
     """Per change file of a history table, which rows hold a patron key dated before the
-    cutoff: a version that ended (a later row of its key is dated on or before the
-    cutoff), or a deletion dated on or before it. Such rows were in no state from the
-    cutoff on, as the daily copies taken before it were; a version still valid at the
-    cutoff keeps its key, as the copies taken after it did."""
+    cutoff: the rows in no state landed from the cutoff on. The states landed are those
+    of the as-of dates, so with `boundary` the first as-of date on or after the cutoff: a
+    version whose next row (a change or a deletion) is dated on or before the boundary,
+    and a deletion dated on or before it. This is exactly what the daily copies lost, the
+    copies dated before the cutoff: a version kept its key where a copy from the cutoff
+    on held it, and so does it here. (With no as-of date from the cutoff on, the cutoff
+    itself is the boundary: the current state keeps its keys.)"""
+    boundary = _first_as_of_from(folder.parent, cutoff) or cutoff
     frames = []
     for number, (day, path) in enumerate(history.change_files(folder)):
         frame = pl.read_parquet(
@@ -358,8 +374,8 @@ def _expired_history_rows(folder: Path, table: Table, cutoff: date) -> list[tupl
         .with_columns(pl.col("__day").shift(-1).over(key).alias("__ends"))
     )
     expired = pl.col(PATRON_KEY).is_not_null() & pl.when(pl.col("change") == "deleted").then(
-        pl.col("__day") <= cutoff
-    ).otherwise(pl.col("__ends").is_not_null() & (pl.col("__ends") <= cutoff))
+        pl.col("__day") <= boundary
+    ).otherwise(pl.col("__ends").is_not_null() & (pl.col("__ends") <= boundary))
     marked = rows.join(
         ended.select("__file", "__row", expired.alias("__expired")),
         on=["__file", "__row"],

@@ -31,7 +31,7 @@ import polars as pl
 from dagster import AssetCheckExecutionContext
 
 from bibbla.config import Settings
-from ingestion import check_feed_landing, check_landing_files
+from ingestion import check_feed_landing, check_histories, check_landing_files
 from ingestion.contract import (
     ALL_TABLES,
     CIRCULATION_EVENT,
@@ -41,7 +41,6 @@ from ingestion.contract import (
 )
 from ingestion.events import PERSONAL_DETAIL_KEYS
 from ingestion.landing import BATCH_FILE
-from ingestion.verify import check_histories
 from orchestration.checks import gx
 from orchestration.checks.reading import Reader
 from orchestration.dbt_project import landing_key

@@ -206,9 +206,14 @@ def _keyed_files(root: Path) -> list[Path]:
 
 
 def _ended_by_cutoff(path: Path) -> list[bool]:
-    """Per row of a history file: whether the state it describes ended by the cutoff (a
-    later row of its key dated on or before the cutoff; a deletion dated by it)."""
+    """Per row of a history file: whether it is in no state landed from the cutoff on (a
+    later row of its key dated on or before the first as-of date from the cutoff on; a
+    deletion dated by then), as the daily copies dated before the cutoff were."""
     table = path.parent.parent.name
+    manifest = path.parent.parent.parent / "snapshot_manifest"
+    boundary = min(
+        day for day in (_day_of(p) for p in manifest.glob("date=*/*.parquet")) if day >= CUTOFF
+    )
     key = "patron_key" if table == "patron" else "id"
     own = _day_of(path)
     later = [
@@ -219,10 +224,10 @@ def _ended_by_cutoff(path: Path) -> list[bool]:
     ended = []
     for row in pl.read_parquet(path).iter_rows(named=True):
         if row["change"] == "deleted":
-            ended.append(own <= CUTOFF)
+            ended.append(own <= boundary)
         else:
             following = [day for day, keys in later if row[key] in keys]
-            ended.append(bool(following) and following[0] <= CUTOFF)
+            ended.append(bool(following) and following[0] <= boundary)
     return ended
 
 
