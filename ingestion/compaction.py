@@ -9,11 +9,13 @@ before it. Nothing is lost and nothing is guessed:
 - before a table is switched over, the history is read back and the state it gives on
   every as-of date is compared with that date's copy, row for row; any difference stops
   the run with the table untouched;
-- the switch renames folders: the new history is built in `_compacting/<table>/`, made
-  durable, then the copies' folder is moved to `_superseded/<stamp>-daily-copies/<table>/`
-  (kept, not read; remove it once satisfied) and the history renamed into its place. A run
-  killed between the two renames is finished by the next one (the history waiting in
-  `_compacting/` with no table folder is renamed into place);
+- every table's history is built in `_compacting/<table>/`, checked and made durable
+  before the first table is switched; any failure removes them and leaves the landing as
+  it was. The switch then renames folders, per table: the copies' folder to
+  `_superseded/<stamp>-daily-copies/<table>/` (kept, not read; remove it once satisfied)
+  and the history into its place. A run killed during the switches is finished by the
+  next one (a history waiting in `_compacting/` with no table folder is renamed into
+  place; a table not switched yet still has its copies and is compacted again);
 - quarantined rows and the manifest keep their files; the event feed is not touched.
 
 A landing that is already a history has nothing to compact and is left as it is.
@@ -125,15 +127,25 @@ def _compact_table(
         previous = table.conform(copy)
     report.copies[table.name] = len(copies)
     report.copy_rows[table.name] = rows_read
-    # Nothing lost: the history gives back every copy, row for row.
-    built = history.read_history(target, table)
+    # Nothing lost: the history, read forward as a reader applies it (each date's rows
+    # replace or delete their keys), gives back every copy, row for row.
+    key = list(table.key)
+    state = previous.head(0)
+    changes = dict(history.change_files(target))
     for day, path, _ in copies:
+        if day in changes:
+            rows = pl.read_parquet(changes[day], hive_partitioning=False)
+            state = pl.concat(
+                [
+                    state.join(rows.select(key), on=key, how="anti"),
+                    rows.filter(pl.col("change") != "deleted"),
+                ]
+            )
         copy = pl.read_parquet(path, hive_partitioning=False)
-        again = history.state_on(built, table, day)
-        if not _sorted(again, table).equals(_sorted(table.conform(copy), table), null_equal=True):
+        if not _sorted(state, table).equals(_sorted(table.conform(copy), table), null_equal=True):
             raise CompactionFailed(
                 f"{table.name}: the history does not give back the copy of {day} "
-                f"({again.height} rows against {copy.height}); the landing is unchanged"
+                f"({state.height} rows against {copy.height}); the landing is unchanged"
             )
     return target
 
@@ -170,16 +182,24 @@ def compact(settings: Settings, *, progress: Progress | None = None) -> Compacti
                 _switch(root, table.name, aside)
                 say(f"  {table.name}: finished the switch of an earlier run")
         event_ids = _event_ids(root)
-        for table in HISTORY_TABLES:
-            built = _compact_table(landing, table, event_ids, report)
-            if built is None:
-                continue
-            files.make_durable(p for p in built.rglob("*.parquet"))
+        # Every table's history is built and checked before the first one is switched, so
+        # a copy that cannot be given back leaves the whole landing as it was.
+        built: list[tuple[Table, Path]] = []
+        try:
+            for table in HISTORY_TABLES:
+                folder = _compact_table(landing, table, event_ids, report)
+                if folder is not None:
+                    files.make_durable(p for p in folder.rglob("*.parquet"))
+                    built.append((table, folder))
+                    say(
+                        f"  {table.name:<18} {report.copies[table.name]:>5} copies -> "
+                        f"{report.history_rows[table.name]} history rows, checked"
+                    )
+        except CompactionFailed:
+            shutil.rmtree(root / COMPACTING, ignore_errors=True)
+            raise
+        for table, _folder in built:
             _switch(root, table.name, aside)
-            say(
-                f"  {table.name:<18} {report.copies[table.name]:>5} copies -> "
-                f"{report.history_rows[table.name]} history rows"
-            )
         if (root / COMPACTING).exists() and not any((root / COMPACTING).iterdir()):
             (root / COMPACTING).rmdir()
     if report.copies:

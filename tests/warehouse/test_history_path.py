@@ -26,7 +26,7 @@ import pytest
 from bibbla.config import Settings
 from bibbla.warehouse import DBT_PROJECT_DIR, run_dbt
 from ingestion import land_snapshots
-from ingestion.compaction import compact
+from ingestion.compaction import CompactionFailed, compact
 from ingestion.contract import HISTORY_TABLES
 from ingestion.history import read_history, state_on
 from ingestion.pipeline import ingest
@@ -193,3 +193,22 @@ def test_compaction_turns_the_copies_into_the_history(paths: Paths, tmp_path: Pa
     # compacting again finds nothing to do, and the landing takes the next run
     assert compact(settings).copies == {}
     land_snapshots(settings)
+
+
+def test_a_copy_the_history_cannot_give_back_stops_compaction_with_nothing_moved(
+    paths: Paths, tmp_path: Path
+):
+    settings = paths.copies.model_copy(update={"landing": tmp_path / "landing"})
+    shutil.copytree(paths.copies.landing_path, settings.landing_path)
+    # one item twice in a copy of the middle: no history of one row per key holds it
+    middle = sorted((settings.landing_path / "item").glob("date=*/snapshot-*.parquet"))[3]
+    rows = pl.read_parquet(middle, hive_partitioning=False)
+    pl.concat([rows, rows.head(1)]).write_parquet(middle)
+    before = sorted(p.relative_to(settings.landing_path) for p in settings.landing_path.rglob("*"))
+
+    with pytest.raises(CompactionFailed, match="item: the history does not give back"):
+        compact(settings)
+
+    # every history is built and checked before any table is switched: nothing moved
+    after = sorted(p.relative_to(settings.landing_path) for p in settings.landing_path.rglob("*"))
+    assert after == before

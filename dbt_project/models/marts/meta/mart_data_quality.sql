@@ -56,6 +56,24 @@ as_of_dates as (
 ),
 
 {% for name in histories %}
+{{ name }}_steps as (
+
+    -- one pass over the versions: +1 on the day each begins, -1 on the day it ends, and
+    -- the current versions counted on the way (each view is read once: Spark inlines
+    -- every reference to a CTE)
+    select
+        case when sides.side = 1 then versions.valid_from else versions.valid_to end
+            as step_date,
+        sum(sides.side) as step,
+        sum(case when sides.side = 1 and versions.valid_to is null then 1 else 0 end)
+            as current_rows
+    from {{ ref('stg_lending_core__' ~ name) }} as versions
+    cross join (select 1 as side union all select -1 as side) as sides
+    where sides.side = 1 or versions.valid_to is not null
+    group by case when sides.side = 1 then versions.valid_from else versions.valid_to end
+
+),
+
 {{ name }}_held as (
 
     select
@@ -69,17 +87,9 @@ as_of_dates as (
         from (
             select step_date, sum(step) as step
             from (
-                select valid_from as step_date, count(*) as step
-                from {{ ref('stg_lending_core__' ~ name) }}
-                group by valid_from
+                select step_date, step from {{ name }}_steps
                 union all
-                select valid_to as step_date, -count(*) as step
-                from {{ ref('stg_lending_core__' ~ name) }}
-                where valid_to is not null
-                group by valid_to
-                union all
-                select snapshot_date as step_date, 0 as step
-                from as_of_dates
+                select snapshot_date as step_date, 0 as step from as_of_dates
             ) as steps
             group by step_date
         ) as daily
@@ -89,11 +99,12 @@ as_of_dates as (
 
 ),
 
-{{ name }}_current as (
+{{ name }}_summary as (
 
-    select count(*) as current_rows
-    from {{ ref('stg_lending_core__' ~ name) }}
-    where is_latest_snapshot
+    select
+        (select max(snapshot_date) from {{ name }}_held) as newest_date,
+        (select count(*) from {{ name }}_held) as snapshot_count,
+        (select coalesce(sum(current_rows), 0) from {{ name }}_steps) as current_rows
 
 ),
 
@@ -108,11 +119,12 @@ tables as (
     select
         '{{ name }}' as table_name,
         'snapshot' as table_kind,
-        (select max(snapshot_date) from {{ name }}_held) as newest_date,
+        newest_date,
         cast(null as bigint) as newest_year,
-        (select current_rows from {{ name }}_current) as current_rows,
-        (select count(*) from {{ name }}_held) as snapshot_count,
+        current_rows,
+        snapshot_count,
         0 as duplicate_rows_removed
+    from {{ name }}_summary
     {% endfor %}
 
     union all
