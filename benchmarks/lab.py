@@ -3,18 +3,18 @@ database (SQLite), a landing, a DuckDB warehouse and a DAGSTER_HOME in one folde
 through the same command line a user runs (`bibbla simulate`, `bibbla ingest`,
 `bibbla warehouse build`, `bibbla pipeline run`), each step a measured child process.
 
-Also the cheap ways to big volumes: `replicate_landing` (k copies of the landed circulation
-with new ids and patron keys) and `fill_snapshot_history` (a snapshot partition for every
-day, as a nightly ingestion leaves them).
+Also the cheap way to big volumes, `replicate_landing` (k copies of the landed circulation
+with new ids and patron keys), and what a landing holds (`landing_size`: the change history
+against the daily copies it replaced).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -124,39 +124,67 @@ class Lab:
 # ------------------------------------------------------------------ volumes made cheaply
 
 
-def _partition_dates(folder: Path) -> list[date]:
-    return sorted(
-        date.fromisoformat(p.name.split("=", 1)[1]) for p in folder.glob("date=*") if p.is_dir()
-    )
+def landing_size(landing: Path) -> dict[str, dict[str, int]]:
+    """Per history table (and in total): the files, rows and bytes landed, and the rows
+    the same as-of dates held as daily copies (the layout before the change history: one
+    whole copy per as-of date, i.e. the sum over the manifest's dates of the rows valid
+    on each), so that one landing gives both the after and the before."""
+    connection = duckdb.connect()
+    sizes: dict[str, dict[str, int]] = {}
+    try:
+        dates = connection.execute(
+            f"select distinct cast(date as date) from {_glob(landing, 'snapshot_manifest')}"
+        ).fetchall()
+        connection.execute("create temporary table as_of(day date)")
+        connection.executemany("insert into as_of values (?)", dates)
+        for table in contract.HISTORY_TABLES:
+            paths = sorted((landing / table.name).glob("date=*/*.parquet"))
+            if not paths:
+                continue
+            key = ", ".join(table.key)
+            rows, copy_rows = connection.execute(
+                f"""
+                with versions as (
+                    select cast(date as date) as valid_from,
+                           lead(cast(date as date)) over (partition by {key} order by date)
+                               as valid_to,
+                           change
+                    from {_glob(landing, table.name)}
+                )
+                select
+                    (select count(*) from versions),
+                    (select count(*) from versions join as_of
+                        on valid_from <= day and (valid_to is null or valid_to > day)
+                     where change <> 'deleted')
+                """
+            ).fetchone()
+            sizes[table.name] = {
+                "files": len(paths),
+                "rows": rows,
+                "bytes": sum(path.stat().st_size for path in paths),
+                "rows_as_daily_copies": copy_rows,
+            }
+    finally:
+        connection.close()
+    sizes["total"] = {
+        key: sum(size[key] for size in sizes.values()) for key in next(iter(sizes.values()))
+    }
+    sizes["total"]["as_of_dates"] = len(dates)
+    return sizes
 
 
-def fill_snapshot_history(landing: Path, first_day: date) -> int:
-    """Give every snapshot table a partition for every day from `first_day` to its newest
-    partition, each a hard link to the newest one's file (no extra disk).
-
-    A landing filled by one ingestion run holds one snapshot; one that nightly runs filled
-    over the same period holds one per day, and staging reads them all (it marks the
-    newest). Values of the added copies are the newest state (only the newest is used by
-    the marts, except branch opening hours, which are the same here). Returns the number
-    of partitions added.
-    """
-    added = 0
-    for table in contract.SNAPSHOT_TABLES:
-        folder = landing / table.name
-        dates = _partition_dates(folder)
-        if not dates:
-            continue
-        newest = folder / f"date={dates[-1].isoformat()}"
-        day = first_day
-        while day < dates[-1]:
-            target = folder / f"date={day.isoformat()}"
-            if not target.exists():
-                target.mkdir()
-                for file in newest.glob("*.parquet"):
-                    os.link(file, target / file.name)
-                added += 1
-            day += timedelta(days=1)
-    return added
+def landed_by_last_snapshot_run(landing: Path) -> dict[str, int]:
+    """Rows the last snapshot run landed per history table (from _state/runs.jsonl)."""
+    lines = (landing / "_state" / "runs.jsonl").read_text(encoding="utf-8").splitlines()
+    for line in reversed(lines):
+        report = json.loads(line)
+        if report.get("step") == "snapshots":
+            tables = report.get("tables", {})
+            return {
+                table.name: tables.get(table.name, {}).get("rows_landed", 0)
+                for table in contract.HISTORY_TABLES
+            }
+    return {}
 
 
 # The id columns of each table that must be made distinct in a copy, and the patron key.

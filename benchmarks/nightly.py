@@ -1,18 +1,22 @@
 """Benchmark: the work of one nightly run against a full rebuild of the same history.
 
     .venv/bin/python -m benchmarks.nightly [--years 3] [--scale 0.05] [--runs 3]
-                                           [--no-snapshot-history]
+                                           [--daily-runs 7]
 
-A history of `--years` years is simulated at `--scale` and landed; the landing gets a
-snapshot partition for every day of it, as nightly ingestion leaves them
-(`lab.fill_snapshot_history`; `--no-snapshot-history` leaves the one snapshot a single
-ingestion run writes), and the warehouse is built. Then, `--runs` times, from a copy of that
-state: one more day is simulated (the lending core's day, not measured) and
+A history of `--years` years is simulated at `--scale` and landed: the first part by one
+ingestion run, the last `--daily-runs` days one day and one ingestion run at a time, as
+the nightly runs land them (the slowly changing tables as a change history: the state
+once, then each day's changes); the warehouse is built. The landing's size is reported
+(`lab.landing_size`): files, rows and bytes of the histories, and the rows the same as-of
+dates held as daily copies, the layout before the history. Then, `--runs` times, from a
+copy of that state: one more day is simulated (the lending core's day, not measured) and
 
-- **nightly**: `bibbla ingest` (the new day's events and snapshots) + `bibbla warehouse
-  build` (dbt build: the incremental facts take the new events, every other table is
-  rebuilt, the data tests on snapshot tables look only at the partitions landed since the
-  last build, every other test runs) - what the nightly run does, without Dagster;
+- **nightly**: `bibbla ingest` (the new day's events and the changes of the slowly
+  changing tables; the rows it landed are reported next to the day's events) + `bibbla
+  warehouse build` (dbt build: the incremental facts take the new events, every other
+  table is rebuilt, the data tests on history tables look only at the versions landed
+  since the last build, every other test runs) - what the nightly run does, without
+  Dagster;
 - **full**: `bibbla ingest --full-refresh` (land the whole history again) + `bibbla
   warehouse build --full-refresh` on the same landing (every fact rebuilt from scratch);
 - **incremental models alone** (unless `--no-facts-alone`, as `make bench` runs it):
@@ -38,28 +42,45 @@ from pathlib import Path
 
 from benchmarks.common import Measurement, format_table, ratio, write_results
 from benchmarks.dagster_steps import last_run_steps
-from benchmarks.lab import Lab, fill_snapshot_history
+from benchmarks.lab import Lab, landed_by_last_snapshot_run, landing_size
 
 START = date(2024, 1, 1)
 INCREMENTAL = ("-s", "config.materialized:incremental")
 
 
 def prepare(
-    root: Path, years: float, scale: float, runs: int, history: bool, dagster: bool
+    root: Path, years: float, scale: float, runs: int, daily_runs: int, dagster: bool
 ) -> tuple[Lab, dict]:
     lab = Lab(root / "base")
     lab.root.mkdir(parents=True)
     days = round(365.25 * years)
     end = START + timedelta(days=days + runs + 5)
     lab.init()
+    daily_runs = max(0, min(daily_runs, days - 1))
     # stop after `days` days: the simulation resumes one day at a time from there
     sim = lab.bibbla(
         "simulate", "--start", START.isoformat(), "--end", end.isoformat(),
-        "--scale", str(scale), "--seed", "42", "--days", str(days),
+        "--scale", str(scale), "--seed", "42", "--days", str(days - daily_runs),
     )  # fmt: skip
     print(f"nightly: simulated {days} days at scale {scale} in {sim.seconds:.0f} s", flush=True)
     ingest = lab.ingest()
-    added = fill_snapshot_history(lab.landing, START) if history else 0
+    daily = []
+    for _ in range(daily_runs):
+        lab.simulate_more(1)
+        events = _landed_events(lab.landing)
+        lab.ingest()
+        landed = landed_by_last_snapshot_run(lab.landing)
+        daily.append(
+            {"events": _landed_events(lab.landing) - events, "history_rows": sum(landed.values())}
+        )
+    size = landing_size(lab.landing)
+    print(
+        f"nightly: landing holds {size['total']['rows']} history rows in "
+        f"{size['total']['files']} files ({size['total']['bytes'] / 2**20:.1f} MB); as daily "
+        f"copies of the same {size['total']['as_of_dates']} as-of dates: "
+        f"{size['total']['rows_as_daily_copies']} rows",
+        flush=True,
+    )
     build = lab.build()
     print(
         f"nightly: first build {build.seconds:.0f} s, peak {build.peak_rss_mb:.0f} MB", flush=True
@@ -72,7 +93,8 @@ def prepare(
         "scale": scale,
         "history_days": days,
         "events_in_history": events,
-        "snapshot_partitions_added": added,
+        "daily_runs": daily,
+        "landing_size": size,
         "prepare_seconds": {
             "simulate": round(sim.seconds, 1),
             "ingest": round(ingest.seconds, 1),
@@ -96,10 +118,13 @@ def one_run(base: Lab, folder: Path, facts_alone: bool, dagster: bool) -> dict[s
     day = base.copy_to(folder / "day")
     day.simulate_more(1)
     new_events = _landed_events(day.landing)
+    size_before = landing_size(day.landing)["total"]
     dag = day.copy_to(folder / "dagster") if dagster else None
     full = day.copy_to(folder / "full-ingest")
 
     nightly_ingest = day.ingest()
+    landed = landed_by_last_snapshot_run(day.landing)
+    size_after = landing_size(day.landing)["total"]
     incremental = day.copy_to(folder / "incremental") if facts_alone else None
     nightly_build = day.build()
     full_build_lab = day.copy_to(folder / "full-build")
@@ -128,6 +153,13 @@ def one_run(base: Lab, folder: Path, facts_alone: bool, dagster: bool) -> dict[s
             shutil.rmtree(lab.root, ignore_errors=True)
     return {
         "new_events": new_events,
+        "history_rows_landed": sum(landed.values()),
+        **{f"history rows landed: {table}": rows for table, rows in landed.items()},
+        "landing_history_rows_before": size_before["rows"],
+        "landing_history_rows_after": size_after["rows"],
+        "landing_history_bytes_before": size_before["bytes"],
+        "landing_history_bytes_after": size_after["bytes"],
+        "landing_rows_as_daily_copies_after": size_after["rows_as_daily_copies"],
         "nightly_ingest": nightly_ingest.seconds,
         "nightly_build": nightly_build.seconds,
         "nightly_build_peak_mb": nightly_build.peak_rss_mb,
@@ -143,7 +175,7 @@ def measure(args) -> tuple[list[Measurement], dict]:
     root = Path(tempfile.mkdtemp(prefix="bibbla-nightly-"))
     try:
         base, context = prepare(
-            root, args.years, args.scale, args.runs, not args.no_snapshot_history, args.dagster
+            root, args.years, args.scale, args.runs, args.daily_runs, args.dagster
         )
         rounds = []
         for number in range(args.runs):
@@ -201,6 +233,18 @@ def summarise(rounds: list[dict], context: dict, args) -> tuple[list[Measurement
             if args.facts_alone
             else []
         ),
+        Measurement(
+            "history rows landed by a nightly run / that day's events",
+            "ratio",
+            ratio(col["history_rows_landed"], col["new_events"]),
+        ),
+        Measurement("history rows landed by a nightly run", "rows", col["history_rows_landed"]),
+        Measurement("events of that day", "rows", col["new_events"]),
+        Measurement(
+            "landing history rows / the same as-of dates as daily copies",
+            "ratio",
+            ratio(col["landing_history_rows_after"], col["landing_rows_as_daily_copies_after"]),
+        ),
         Measurement("nightly (ingest + build)", "s", nightly),
         Measurement("full rebuild (ingest + build)", "s", full),
         Measurement("nightly build peak memory", "MB", col["nightly_build_peak_mb"]),
@@ -219,7 +263,12 @@ def main(argv: list[str] | None = None) -> list[Measurement]:
     parser.add_argument("--years", type=float, default=3.0)
     parser.add_argument("--scale", type=float, default=0.05)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--no-snapshot-history", action="store_true")
+    parser.add_argument(
+        "--daily-runs",
+        type=int,
+        default=7,
+        help="the last days of the history landed one ingestion run a day (the rest by one)",
+    )
     parser.add_argument(
         "--dagster",
         action=argparse.BooleanOptionalAction,

@@ -6,6 +6,7 @@ here, so none is hard-coded twice. `.env.example` documents each variable.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -94,6 +95,24 @@ class Settings(BaseSettings):
         description="Months of circulation history that keep their patron keys; older "
         "events lose them (ingestion/retention.py), while the aggregates stay.",
     )
+    duckdb_memory_limit: str = Field(
+        default="",
+        description="DuckDB's memory_limit for every dbt build (e.g. '4GB'); beyond it DuckDB "
+        "spills to duckdb_temp_directory instead of failing. Default: "
+        "duckdb_memory_share of the machine's memory.",
+    )
+    duckdb_memory_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=0.9,
+        description="Share of the machine's memory a dbt build may use when "
+        "duckdb_memory_limit is not set (the rest is for dbt, Dagster and the system).",
+    )
+    duckdb_temp_directory: Path = Field(
+        default=Path(""),
+        description="Where DuckDB spills during dbt builds; default a `duckdb_spill` folder "
+        "beside the warehouse.",
+    )
     kb_bibstat_url: str = Field(
         default="https://bibstat.kb.se",
         description="KB's open library statistics (bibstat), for `bibbla ingest kb-fetch`.",
@@ -115,6 +134,22 @@ class Settings(BaseSettings):
         if str(self.landing) in ("", "."):
             return self.data_dir / "landing"
         return self.landing if self.landing.is_absolute() else PROJECT_ROOT / self.landing
+
+    @property
+    def duckdb_memory(self) -> str:
+        """DuckDB's memory_limit for dbt builds: the setting, or the share of the machine's
+        physical memory in whole MB."""
+        if self.duckdb_memory_limit:
+            return self.duckdb_memory_limit
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        return f"{int(physical * self.duckdb_memory_share) // 2**20}MB"
+
+    @property
+    def duckdb_spill_directory(self) -> Path:
+        if str(self.duckdb_temp_directory) in ("", "."):
+            return self.warehouse_path.parent / "duckdb_spill"
+        path = self.duckdb_temp_directory
+        return path if path.is_absolute() else PROJECT_ROOT / path
 
     @property
     def warehouse_path(self) -> Path:

@@ -260,7 +260,8 @@ def scan(paths: Iterable[Path], needles: Needles, check_columns: bool = True) ->
     """Every personal value (and, with check_columns, personal column) in the files under
     the given files or folders."""
     findings: set[Finding] = set()
-    # Every text is looked at once, wherever else it stands: daily snapshots repeat most
+    # Every text is looked at once, wherever else it stands: the landing's histories, the
+    # daily copies kept aside by `bibbla ingest compact` and the warehouse repeat most
     # of their values from file to file.
     seen: dict[str, list[tuple[str, str]]] = {}
 

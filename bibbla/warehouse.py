@@ -109,6 +109,17 @@ def nightly_build(warehouse: Path, full_refresh: bool) -> NightlyBuild:
     return NightlyBuild(None if full_refresh else newest_tested_snapshot(warehouse))
 
 
+MEMORY_LIMIT_VARIABLE = "BIBBLA_DUCKDB_MEMORY_LIMIT"
+TEMP_DIRECTORY_VARIABLE = "BIBBLA_DUCKDB_TEMP_DIRECTORY"
+
+
+def _spill_folder(settings: Settings) -> str:
+    spill = settings.duckdb_spill_directory
+    if spill.parent == settings.warehouse_path.parent:
+        return spill.name
+    return str(spill)
+
+
 def dbt_environment(
     settings: Settings, *, target_path: Path | None = None, log_path: Path | None = None
 ) -> dict[str, str]:
@@ -122,6 +133,12 @@ def dbt_environment(
         {
             "BIBBLA_WAREHOUSE": str(settings.warehouse_path),
             "BIBBLA_LANDING": str(settings.landing_path),
+            # DuckDB works within this and spills beyond it (profiles.yml), so a larger
+            # volume is slower instead of failing. The spill folder is named relative to
+            # the warehouse's folder, dbt's working directory, unless set elsewhere: the
+            # rendered profile stays the same from warehouse to warehouse (see below).
+            MEMORY_LIMIT_VARIABLE: settings.duckdb_memory,
+            TEMP_DIRECTORY_VARIABLE: _spill_folder(settings),
             "DBT_USE_COLORS": "false",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }

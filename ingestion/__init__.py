@@ -9,13 +9,20 @@ This package reads the lending core's database directly (read-only) and never im
 lending core itself (`operational`), nor anything of the orchestration.
 """
 
+from ingestion.compaction import compact
 from ingestion.errors import IngestionError, ReferenceFileError
 from ingestion.events import extract_events
 from ingestion.pipeline import IngestOutcome, ingest
 from ingestion.reference import land_reference
 from ingestion.report import RunReport, TableReport
 from ingestion.snapshots import land_snapshots
-from ingestion.verify import FeedCheck, LandingFileProblem, check_feed_landing, check_landing_files
+from ingestion.verify import (
+    FeedCheck,
+    LandingFileProblem,
+    check_feed_landing,
+    check_histories,
+    check_landing_files,
+)
 
 __all__ = [
     "FeedCheck",
@@ -26,7 +33,9 @@ __all__ = [
     "RunReport",
     "TableReport",
     "check_feed_landing",
+    "check_histories",
     "check_landing_files",
+    "compact",
     "extract_events",
     "ingest",
     "land_reference",

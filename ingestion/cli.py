@@ -2,7 +2,8 @@
 
     bibbla ingest [--full-refresh]     events, snapshots and reference files
     bibbla ingest events|snapshots|reference
-    bibbla ingest verify               every event landed exactly once?
+    bibbla ingest verify               every event landed exactly once? histories consistent?
+    bibbla ingest compact              turn daily copies into the change history (once)
     bibbla ingest retention [--dry-run]  remove patron keys older than BIBBLA_RETENTION_MONTHS
     bibbla ingest kb-fetch --year Y    download KB's statistics (needs internet)
 
@@ -17,6 +18,7 @@ import typer
 
 from bibbla.config import get_settings
 from ingestion import kb_bibstat
+from ingestion.compaction import compact
 from ingestion.errors import IngestionError
 from ingestion.events import extract_events
 from ingestion.pipeline import ingest
@@ -25,7 +27,12 @@ from ingestion.reference_files import known_municipalities
 from ingestion.report import RunReport
 from ingestion.retention import apply_retention
 from ingestion.snapshots import land_snapshots
-from ingestion.verify import check_feed_landing, check_landing_files
+from ingestion.verify import (
+    check_feed_landing,
+    check_histories,
+    check_landing_files,
+    daily_copies,
+)
 
 app = typer.Typer(
     help="Land the lending core's data (pseudonymised) and the reference files as Parquet.",
@@ -106,6 +113,16 @@ def snapshots() -> None:
         raise _refuse(error) from None
 
 
+@app.command("compact")
+def compact_landing() -> None:
+    """Turn a landing of daily copies (before the change history) into the history, once:
+    checked copy by copy before anything moves; the copies are kept in _superseded/."""
+    try:
+        typer.echo(compact(get_settings(), progress=_say).summary())
+    except IngestionError as error:
+        raise _refuse(error) from None
+
+
 @app.command("reference")
 def reference(
     through_year: int | None = typer.Option(
@@ -121,13 +138,22 @@ def reference(
 
 @app.command("verify")
 def verify() -> None:
-    """Check that every event of the current database is landed (or quarantined) once, and
-    that every landed file keeps the landing contract."""
+    """Check that every event of the current database is landed (or quarantined) once, that
+    every landed file keeps the landing contract, and that every history reads back as a
+    consistent sequence of changes."""
     settings = get_settings()
     check = check_feed_landing(settings)
     for key, value in check.to_dict().items():
         typer.echo(f"{key:>14}: {value}")
     problems = check_landing_files(settings)
+    old = daily_copies(settings)
+    if old:
+        typer.echo(
+            f"daily copies (the layout before the history) in: {', '.join(old)}; "
+            "`bibbla ingest compact` turns them into the change history"
+        )
+    else:
+        problems += check_histories(settings)
     for problem in problems:
         typer.secho(f"broken landing file: {problem}", fg=typer.colors.RED, err=True)
     if not check.exactly_once:

@@ -7,8 +7,11 @@ rendered by `render_markdown()` (a test keeps the two identical).
 Three kinds of table:
 - `events`: the circulation event feed, appended incrementally, Hive-partitioned by
   `date`, the event's local date in Europe/Stockholm;
-- `snapshot`: the lending core's slowly changing tables, one full copy per as-of date
-  (`date`), the local date of the newest event in the feed when the copy was taken;
+- `snapshot`: the lending core's slowly changing tables, read whole on every run and dated
+  by the as-of date (`date`), the local date of the newest event in the feed when they were
+  read. A table with a `key` lands as a **history**: only the rows new, changed or deleted
+  since the last landed state (`ingestion/history.py`), so the landing grows with the
+  changes, not with days x table size; the manifest lands whole on every as-of date;
 - `reference`: files edited by people (population, budget, goals, KB statistics), one
   file replaced whole on every run, not partitioned.
 """
@@ -37,6 +40,19 @@ class Table:
     kind: TableKind
     grain: str
     columns: tuple[Column, ...]
+    # The columns that name one row of a snapshot table. A table with a key lands as a
+    # history of changes (only what is new, changed or deleted since the last landed
+    # state); one without (the manifest) lands whole on every as-of date.
+    key: tuple[str, ...] = ()
+
+    @property
+    def is_history(self) -> bool:
+        return bool(self.key)
+
+    @property
+    def content_columns(self) -> list[str]:
+        """The columns whose change makes a new version: all but the key and lineage."""
+        return [c for c in self.column_names if c not in (*self.key, *_NOT_CONTENT)]
 
     @property
     def schema(self) -> dict[str, pl.DataType]:
@@ -50,7 +66,9 @@ class Table:
         """The frame's contract columns, in contract order and types (missing ones null)."""
         return frame.select(
             [
-                pl.col(c.name).cast(c.dtype) if c.name in frame.columns else pl.lit(None, c.dtype)
+                pl.col(c.name).cast(c.dtype)
+                if c.name in frame.columns
+                else pl.lit(None, c.dtype).alias(c.name)
                 for c in self.columns
             ]
         )
@@ -74,6 +92,16 @@ _SNAPSHOT_EVENT_ID = _c(
 _PATRON_KEY = _c(
     "patron_key", TEXT, "pseudonym: hex HMAC-SHA256 of `patron:<id>` under BIBBLA_PSEUDONYM_KEY"
 )
+
+# What a history row records: the state of its key on the as-of date of its partition.
+CHANGE = _c(
+    "change",
+    TEXT,
+    "new, changed or deleted: what happened to the row's key on this as-of date "
+    "(a deleted row holds only its key)",
+)
+CHANGE_KINDS = ("new", "changed", "deleted")
+_NOT_CONTENT = ("database_id", "snapshot_event_id", "change")
 
 QUARANTINE_REASON = _c(
     "quarantine_reason", TEXT, "why the row broke the landing contract ('; ' between reasons)"
@@ -110,10 +138,12 @@ MUNICIPALITY = Table(
     (
         _DATABASE_ID,
         _SNAPSHOT_EVENT_ID,
+        CHANGE,
         _c("code", TEXT, "SCB municipality code"),
         _c("name", TEXT, "municipality name"),
         _c("county_code", TEXT, "SCB county code"),
     ),
+    key=("code",),
 )
 
 MEMBERSHIP = Table(
@@ -123,12 +153,14 @@ MEMBERSHIP = Table(
     (
         _DATABASE_ID,
         _SNAPSHOT_EVENT_ID,
+        CHANGE,
         _c("id", INTEGER, "membership id"),
         _c("municipality_code", TEXT, "member municipality"),
         _c("joined_on", DATE, "first day of sharing"),
         _c("left_on", DATE, "first day no longer sharing (exclusive); null while a member"),
         _c("note", TEXT, "free-text note from the reference file"),
     ),
+    key=("id",),
 )
 
 BRANCH = Table(
@@ -138,6 +170,7 @@ BRANCH = Table(
     (
         _DATABASE_ID,
         _SNAPSHOT_EVENT_ID,
+        CHANGE,
         _c("code", TEXT, "branch code"),
         _c("name", TEXT, "branch name"),
         _c("municipality_code", TEXT, "municipality the branch belongs to"),
@@ -148,6 +181,7 @@ BRANCH = Table(
         _c("latitude", NUMBER, "WGS84 latitude"),
         _c("longitude", NUMBER, "WGS84 longitude"),
     ),
+    key=("code",),
 )
 
 VAN_ROUTE = Table(
@@ -157,12 +191,14 @@ VAN_ROUTE = Table(
     (
         _DATABASE_ID,
         _SNAPSHOT_EVENT_ID,
+        CHANGE,
         _c("id", INTEGER, "route id"),
         _c("kind", TEXT, "hub or direct"),
         _c("municipality_a", TEXT, "one end of a direct route; null for the hub route"),
         _c("municipality_b", TEXT, "other end of a direct route; null for the hub route"),
         _c("weekdays", TEXT, "ISO weekdays the van runs, '1' = Monday"),
     ),
+    key=("id",),
 )
 
 COLLECTION = Table(
@@ -172,10 +208,12 @@ COLLECTION = Table(
     (
         _DATABASE_ID,
         _SNAPSHOT_EVENT_ID,
+        CHANGE,
         _c("code", TEXT, "collection code"),
         _c("name", TEXT, "collection name"),
         _c("floats", BOOLEAN, "items stay where they are returned"),
     ),
+    key=("code",),
 )
 
 CIRCULATION_RULE = Table(
@@ -185,12 +223,17 @@ CIRCULATION_RULE = Table(
     (
         _DATABASE_ID,
         _SNAPSHOT_EVENT_ID,
+        CHANGE,
         _c("media_type", TEXT, "media type"),
         _c("patron_category", TEXT, "adult or child"),
         _c("loan_days", INTEGER, "loan period in days"),
         _c("loan_days_when_queued", INTEGER, "loan period when others queue for the title"),
         _c("max_renewals", INTEGER, "renewals allowed"),
         _c("max_loans", INTEGER, "loans a patron may have at once"),
+    ),
+    key=(
+        "media_type",
+        "patron_category",
     ),
 )
 
@@ -201,6 +244,7 @@ TITLE = Table(
     (
         _DATABASE_ID,
         _SNAPSHOT_EVENT_ID,
+        CHANGE,
         _c("id", INTEGER, "title id"),
         _c("isbn", TEXT, "ISBN where any"),
         _c("title", TEXT, "title"),
@@ -212,6 +256,7 @@ TITLE = Table(
         _c("collection_code", TEXT, "collection"),
         _c("added_at", TIMESTAMP, "when the title was added"),
     ),
+    key=("id",),
 )
 
 ITEM = Table(
@@ -221,6 +266,7 @@ ITEM = Table(
     (
         _DATABASE_ID,
         _SNAPSHOT_EVENT_ID,
+        CHANGE,
         _c("id", INTEGER, "item id"),
         _c("barcode", TEXT, "barcode"),
         _c("title_id", INTEGER, "title"),
@@ -230,6 +276,7 @@ ITEM = Table(
         _c("added_at", TIMESTAMP, "when the item was added"),
         _c("withdrawn_at", TIMESTAMP, "when the item was withdrawn"),
     ),
+    key=("id",),
 )
 
 PATRON = Table(
@@ -239,6 +286,7 @@ PATRON = Table(
     (
         _DATABASE_ID,
         _SNAPSHOT_EVENT_ID,
+        CHANGE,
         _PATRON_KEY,
         _c("home_municipality_code", TEXT, "municipality of residence"),
         _c("home_branch_code", TEXT, "home branch"),
@@ -246,6 +294,7 @@ PATRON = Table(
         _c("registered_at", TIMESTAMP, "when the patron registered"),
         _c("age_band", TEXT, "0-15, 16-24, 25-44, 45-64 or 65+ on the as-of date; null if unknown"),
     ),
+    key=("patron_key",),
 )
 
 OPEN_LOAN = Table(
@@ -255,6 +304,7 @@ OPEN_LOAN = Table(
     (
         _DATABASE_ID,
         _SNAPSHOT_EVENT_ID,
+        CHANGE,
         _c("id", INTEGER, "loan id"),
         _c("item_id", INTEGER, "item on loan"),
         _PATRON_KEY,
@@ -264,6 +314,7 @@ OPEN_LOAN = Table(
         _c("renewals", INTEGER, "renewals so far"),
         _c("hold_id", INTEGER, "hold the loan fulfilled, if any"),
     ),
+    key=("id",),
 )
 
 ACTIVE_HOLD = Table(
@@ -273,6 +324,7 @@ ACTIVE_HOLD = Table(
     (
         _DATABASE_ID,
         _SNAPSHOT_EVENT_ID,
+        CHANGE,
         _c("id", INTEGER, "hold id"),
         _c("title_id", INTEGER, "title reserved"),
         _PATRON_KEY,
@@ -284,6 +336,7 @@ ACTIVE_HOLD = Table(
         _c("ready_at", TIMESTAMP, "when it became ready for pickup"),
         _c("expires_at", TIMESTAMP, "end of the pickup window"),
     ),
+    key=("id",),
 )
 
 OPEN_TRANSPORT = Table(
@@ -293,6 +346,7 @@ OPEN_TRANSPORT = Table(
     (
         _DATABASE_ID,
         _SNAPSHOT_EVENT_ID,
+        CHANGE,
         _c("id", INTEGER, "transport id"),
         _c("item_id", INTEGER, "item moving"),
         _c("from_branch_code", TEXT, "origin"),
@@ -303,6 +357,7 @@ OPEN_TRANSPORT = Table(
         _c("requested_at", TIMESTAMP, "when the transport was requested"),
         _c("dispatched_at", TIMESTAMP, "when the van took it; null while waiting"),
     ),
+    key=("id",),
 )
 
 SIMULATION_RUN = Table(
@@ -312,6 +367,7 @@ SIMULATION_RUN = Table(
     (
         _DATABASE_ID,
         _SNAPSHOT_EVENT_ID,
+        CHANGE,
         _c("id", INTEGER, "run id"),
         _c("seed", INTEGER, "random seed"),
         _c("scale", NUMBER, "population scale s: per-capita denominators use s x population"),
@@ -323,6 +379,7 @@ SIMULATION_RUN = Table(
         _c("created_at", TIMESTAMP, "when the run was created"),
         _c("updated_at", TIMESTAMP, "when the run last changed"),
     ),
+    key=("id",),
 )
 
 SNAPSHOT_MANIFEST = Table(
@@ -457,6 +514,8 @@ SNAPSHOT_TABLES = (
     SIMULATION_RUN,
     SNAPSHOT_MANIFEST,
 )
+# The snapshot tables landed as a history of changes (all but the manifest).
+HISTORY_TABLES = tuple(table for table in SNAPSHOT_TABLES if table.is_history)
 REFERENCE_TABLES = (
     POPULATION,
     POPULATION_BY_AGE,
@@ -471,7 +530,9 @@ TABLES = {table.name: table for table in ALL_TABLES}
 
 def quarantine_table(table: Table) -> Table:
     """The quarantine layout of a table: its columns plus the reason."""
-    return Table(table.name, table.kind, table.grain, (*table.columns, QUARANTINE_REASON))
+    # A quarantined row is a row as read, not a change: it has no `change`.
+    columns = tuple(column for column in table.columns if column is not CHANGE)
+    return Table(table.name, table.kind, table.grain, (*columns, QUARANTINE_REASON))
 
 
 def _type_name(dtype: pl.DataType) -> str:
@@ -497,6 +558,12 @@ _FILES = {
         "`date` (DATE, from the path) is the as-of date of the copy."
     ),
     "reference": "File: `{name}/reference.parquet`, replaced whole on every run; not partitioned.",
+    "history": (
+        "Files: `{name}/date=YYYY-MM-DD/changes-<database_id>.parquet`, one per as-of date on "
+        "which something changed: the rows new, changed or deleted since the state landed "
+        "before that date (the first holds the whole table); `date` (DATE, from the path) is "
+        "the as-of date from which the row is valid. Key: {key}."
+    ),
 }
 LANDING_DOC_START = "<!-- contract:start (generated by `python -m ingestion.landing_doc`) -->"
 LANDING_DOC_END = "<!-- contract:end -->"
@@ -506,8 +573,12 @@ def render_markdown() -> str:
     """The contract's tables as Markdown (the generated section of LANDING.md)."""
     lines: list[str] = []
     for table in ALL_TABLES:
-        lines += [f"### `{table.name}` ({table.kind})", ""]
-        lines += [f"Grain: {table.grain}. " + _FILES[table.kind].format(name=table.name), ""]
+        kind = "history" if table.is_history else table.kind
+        files = _FILES[kind].format(
+            name=table.name, key=", ".join(f"`{column}`" for column in table.key)
+        )
+        lines += [f"### `{table.name}` ({kind})", ""]
+        lines += [f"Grain: {table.grain}. " + files, ""]
         lines += ["| column | type (DuckDB) | meaning |", "| --- | --- | --- |"]
         for column in table.columns:
             lines.append(f"| `{column.name}` | {_type_name(column.dtype)} | {column.description} |")

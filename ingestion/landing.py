@@ -4,7 +4,8 @@ Layout (see LANDING.md):
 
     landing/
       circulation_event/date=YYYY-MM-DD/part-<database_id>-<first_id>-<last_id>.parquet
-      <snapshot table>/date=YYYY-MM-DD/snapshot-<database_id>.parquet
+      <history table>/date=YYYY-MM-DD/changes-<database_id>.parquet
+      snapshot_manifest/date=YYYY-MM-DD/snapshot-<database_id>.parquet
       <reference table>/reference.parquet
       _quarantine/circulation_event/part-<database_id>-<first_id>-<last_id>.parquet
       _quarantine/<snapshot table>/snapshot-<database_id>-YYYY-MM-DD.parquet
@@ -36,6 +37,7 @@ QUARANTINE = "_quarantine"
 SUPERSEDED = "_superseded"
 BATCH_FILE = re.compile(r"^part-(?P<database>.+)-(?P<first>\d+)-(?P<last>\d+)\.parquet$")
 SNAPSHOT_FILE = re.compile(r"^snapshot-(?P<database>.+)\.parquet$")
+CHANGES_FILE = re.compile(r"^changes-(?P<database>.+)\.parquet$")
 QUARANTINED_SNAPSHOT_FILE = re.compile(
     r"^snapshot-(?P<database>.+)-(?P<date>\d{4}-\d{2}-\d{2})\.parquet$"
 )
@@ -92,6 +94,9 @@ class Landing:
     def snapshot_file(self, table: str, day: date, database_id: str) -> Path:
         return self.root / table / self.partition(day) / f"snapshot-{database_id}.parquet"
 
+    def changes_file(self, table: str, day: date, database_id: str) -> Path:
+        return self.root / table / self.partition(day) / f"changes-{database_id}.parquet"
+
     def snapshot_quarantine_file(self, table: str, day: date, database_id: str) -> Path:
         return self.root / QUARANTINE / table / f"snapshot-{database_id}-{day.isoformat()}.parquet"
 
@@ -126,15 +131,17 @@ class Landing:
                         )
 
     def snapshot_files(self) -> Iterator[tuple[Path, str]]:
-        """Every landed or quarantined snapshot file, with the database it came from."""
+        """Every landed or quarantined snapshot (or change) file, with the database it came
+        from."""
         for table in SNAPSHOT_TABLES:
             for folder, pattern in (
                 (self.root / table.name, SNAPSHOT_FILE),
+                (self.root / table.name, CHANGES_FILE),
                 (self.root / QUARANTINE / table.name, QUARANTINED_SNAPSHOT_FILE),
             ):
                 if not folder.exists():
                     continue
-                for path in folder.rglob("snapshot-*.parquet"):
+                for path in folder.rglob("*.parquet"):
                     match = pattern.match(path.name)
                     if match:
                         yield path, match["database"]

@@ -21,9 +21,12 @@ asset on its monthly schedule):
    tests then check that everything expired was frozen; if not, nothing is touched.
 3. **Landing.** Every landed file holding a patron key dated before the cutoff is
    rewritten with `patron_key` null, atomically (a temporary file renamed into place, as
-   everywhere in ingestion): the event partitions before the cutoff, the `patron`,
-   `open_loan` and `active_hold` snapshots taken before it, the quarantined rows of those
-   tables from before it, and the same under `_superseded/`.
+   everywhere in ingestion): the event partitions before the cutoff; in the `patron`,
+   `open_loan` and `active_hold` histories the rows no state landed from the cutoff on
+   holds (versions ended, and deletions dated, on or before the first as-of date from the
+   cutoff on), exactly what the daily copies dated before the cutoff lost (a version
+   still in a state from the cutoff on keeps its key, as the copies taken then did); the
+   quarantined rows of those tables from before it; and the same under `_superseded/`.
 4. **Warehouse.** A `dbt build`: the incremental facts rebuild every month whose landed
    keys are gone (so the keys leave `fct_loans` and `fct_holds` too), and the people
    counts of frozen periods come from the frozen rows, so every mart is unchanged.
@@ -50,8 +53,8 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from bibbla.config import Settings
-from ingestion import files
-from ingestion.contract import EVENT_TABLES, SNAPSHOT_TABLES, Table
+from ingestion import files, history
+from ingestion.contract import EVENT_TABLES, SNAPSHOT_MANIFEST, SNAPSHOT_TABLES, Table
 from ingestion.errors import IngestionError, landing_writes
 from ingestion.landing import (
     BATCH_FILE,
@@ -177,7 +180,7 @@ def newest_event_date(landing_root: Path) -> date | None:
 # -- what holds keys before the cutoff -------------------------------------------------
 
 
-FileKind = Literal["events", "snapshot", "quarantined_events", "quarantined_snapshot"]
+FileKind = Literal["events", "snapshot", "history", "quarantined_events", "quarantined_snapshot"]
 
 
 @dataclass(frozen=True)
@@ -303,8 +306,16 @@ def find_keyed_files(root: Path, cutoff: date, timezone: str) -> list[KeyedFile]
                 if keys:
                     found.append(KeyedFile(path, table.name, "quarantined_events", keys))
         for table in KEYED_SNAPSHOT_TABLES:
+            if table.is_history:
+                for path, expired in _expired_history_rows(base / table.name, table, cutoff):
+                    keys = int(expired.sum())
+                    if keys:
+                        found.append(KeyedFile(path, table.name, "history", keys))
+            # Daily copies (the layout before the history, e.g. under _superseded/).
             for partition in _expired_partitions(base / table.name, cutoff):
                 for path in sorted(_visible_parquet(partition)):
+                    if not path.name.startswith("snapshot-"):
+                        continue
                     keys = _keys_in_file(path)
                     if keys:
                         found.append(KeyedFile(path, table.name, "snapshot", keys))
@@ -317,6 +328,67 @@ def find_keyed_files(root: Path, cutoff: date, timezone: str) -> list[KeyedFile]
                 if keys:
                     found.append(KeyedFile(path, table.name, "quarantined_snapshot", keys))
     return found
+
+
+def _first_as_of_from(base: Path, cutoff: date) -> date | None:
+    """The first as-of date (a snapshot manifest partition) on or after the cutoff."""
+    days = [
+        date.fromisoformat(match[1])
+        for partition in (base / SNAPSHOT_MANIFEST.name).glob("date=*")
+        if (match := _PARTITION.match(partition.name)) and any(_visible_parquet(partition))
+    ]
+    later = [day for day in days if day >= cutoff]
+    return min(later) if later else None
+
+
+def _expired_history_rows(folder: Path, table: Table, cutoff: date) -> list[tuple[Path, pl.Series]]:
+    """Per change file of a history table, which rows hold a patron key dated before the
+    cutoff: the rows in no state landed from the cutoff on. The states landed are those
+    of the as-of dates, so with `boundary` the first as-of date on or after the cutoff: a
+    version whose next row (a change or a deletion) is dated on or before the boundary,
+    and a deletion dated on or before it. This is exactly what the daily copies lost, the
+    copies dated before the cutoff: a version kept its key where a copy from the cutoff
+    on held it, and so does it here. (With no as-of date from the cutoff on, the cutoff
+    itself is the boundary: the current state keeps its keys.)"""
+    boundary = _first_as_of_from(folder.parent, cutoff) or cutoff
+    frames = []
+    for number, (day, path) in enumerate(history.change_files(folder)):
+        frame = pl.read_parquet(
+            path, columns=list(dict.fromkeys([*table.key, PATRON_KEY, "change"]))
+        )
+        frames.append(
+            frame.with_columns(
+                pl.lit(day).alias("__day"),
+                pl.lit(number).alias("__file"),
+                pl.int_range(pl.len()).alias("__row"),
+            )
+        )
+    if not frames:
+        return []
+    rows = pl.concat(frames, how="vertical_relaxed")
+    key = list(table.key)
+    present = pl.all_horizontal(pl.col(k).is_not_null() for k in key)
+    ended = (
+        rows.filter(present)
+        .sort("__file", "__row")
+        .with_columns(pl.col("__day").shift(-1).over(key).alias("__ends"))
+    )
+    expired = pl.col(PATRON_KEY).is_not_null() & pl.when(pl.col("change") == "deleted").then(
+        pl.col("__day") <= boundary
+    ).otherwise(pl.col("__ends").is_not_null() & (pl.col("__ends") <= boundary))
+    marked = rows.join(
+        ended.select("__file", "__row", expired.alias("__expired")),
+        on=["__file", "__row"],
+        how="left",
+    ).sort("__file", "__row")
+    paths = [path for _, path in history.change_files(folder)]
+    return [
+        (
+            paths[number],
+            part["__expired"].fill_null(False),
+        )
+        for (number,), part in marked.partition_by("__file", as_dict=True).items()
+    ]
 
 
 def _batch_last_id(path: Path) -> int | None:
@@ -362,6 +434,7 @@ def clear_landing_keys(
     cleared: dict[str, int] = {}
     root = settings.landing_path
     highest_by_base: dict[Path, int] = {}
+    expired_by_folder: dict[Path, dict[Path, pl.Series]] = {}
     pending: list[tuple[Path, Path]] = []
     for number, item in enumerate(keyed, start=1):
         frame = pl.read_parquet(item.path, hive_partitioning=False)
@@ -378,6 +451,16 @@ def clear_landing_keys(
                 frame, cutoff, settings.timezone, _batch_last_id(item.path), highest_by_base[base]
             )
             removed = int((expired & frame[PATRON_KEY].is_not_null()).sum())
+            rewritten = _cleared(frame, expired)
+        elif item.kind == "history":
+            folder = item.path.parents[1]  # <base>/<table>/date=.../<file>
+            if folder not in expired_by_folder:
+                contract_table = next(t for t in KEYED_SNAPSHOT_TABLES if t.name == item.table)
+                expired_by_folder[folder] = dict(
+                    _expired_history_rows(folder, contract_table, cutoff)
+                )
+            expired = expired_by_folder[folder][item.path]
+            removed = int(expired.sum())
             rewritten = _cleared(frame, expired)
         else:
             removed = frame.height - frame[PATRON_KEY].null_count()

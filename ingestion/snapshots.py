@@ -11,8 +11,11 @@ the feed: `as_of` is that event's time and `date` its local date (Europe/Stockho
 simulated data this is the simulated day, not the day the simulator ran. An empty feed
 falls back to the database's creation time. (Reference data reloaded by `bibbla db init`
 changes tables without an event; the next snapshot shows it, dated by the newest event.)
-Taking a snapshot again for the same as-of date replaces it, so there is one snapshot per
-table and as-of date.
+
+What lands: a table with a key (all but the manifest) lands only its changes since the
+last landed state, as a history (`ingestion/history.py`); the manifest lands whole, one row
+per as-of date. Taking a snapshot again for the same as-of date replaces that date's
+files, so there is one state per table and as-of date.
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ from pathlib import Path
 import polars as pl
 
 from bibbla.config import Settings
-from ingestion import contract, files, validation
+from ingestion import contract, files, history, validation
 from ingestion.contract import Table, quarantine_table
-from ingestion.errors import landing_writes
+from ingestion.errors import LandingInconsistent, landing_writes
 from ingestion.events import Progress
 from ingestion.guard import admit, check_feed
 from ingestion.landing import Landing
@@ -201,6 +204,12 @@ def _check(
         typed = typed.with_columns(
             pseudonymiser.patron_keys(typed["patron_id"]).alias("patron_key")
         )
+    if source.table.key:
+        # One row per key: a history can only say what happened to a key it can tell apart.
+        key = list(source.table.key)
+        checks.append(
+            pl.when(pl.struct(key).is_duplicated()).then(pl.lit(f"{', '.join(key)} is not unique"))
+        )
     checked = validation.split(typed, checks)
     # Identifying columns were needed by the checks; they go no further.
     personal = [c for c in ("patron_id", "birth_date") if c in typed.columns]
@@ -265,14 +274,18 @@ def land_snapshots(settings: Settings, *, progress: Progress | None = None) -> R
             )
             if snapshot.table is contract.SIMULATION_RUN:
                 simulated = checked.landed.height + checked.quarantined.height > 0
+            landed = _changes_since_landed(
+                landing, snapshot.table, checked.landed, lineage, identity.database_id, as_of
+            )
             pending += _stage(
-                landing, snapshot.table, checked, lineage, identity.database_id, as_of
+                landing, snapshot.table, checked, landed, lineage, identity.database_id, as_of
             )
             report.table(snapshot.table.name).add(
-                checked.landed.height, checked.quarantined.height, 0, checked.reasons
+                landed.height, checked.quarantined.height, 0, checked.reasons
             )
             say(
-                f"  {snapshot.table.name:<18} {checked.landed.height:>8} rows"
+                f"  {snapshot.table.name:<18} {checked.landed.height:>8} rows, "
+                f"{landed.height:>8} changes landed"
                 + (
                     f", {checked.quarantined.height} quarantined"
                     if checked.quarantined.height
@@ -293,6 +306,7 @@ def land_snapshots(settings: Settings, *, progress: Progress | None = None) -> R
             landing,
             contract.SNAPSHOT_MANIFEST,
             validation.Checked(manifest, manifest.head(0)),
+            contract.SNAPSHOT_MANIFEST.conform(manifest),
             [],
             identity.database_id,
             as_of,
@@ -317,20 +331,63 @@ def land_snapshots(settings: Settings, *, progress: Progress | None = None) -> R
     return report
 
 
+def _changes_since_landed(
+    landing: Landing,
+    table: Table,
+    rows: pl.DataFrame,
+    lineage: list[pl.Expr],
+    database_id: str,
+    as_of: AsOf,
+) -> pl.DataFrame:
+    """What lands for a table on this as-of date: its changes against the state landed
+    before the date (a history table), or the whole table (the manifest)."""
+    current = table.conform(rows.with_columns(lineage))
+    if not table.is_history:
+        return current
+    folder = landing.root / table.name
+    if folder.is_dir() and any(folder.glob("date=*/snapshot-*.parquet")):
+        raise LandingInconsistent(
+            f"{folder} holds daily copies (the landing layout before change-only landing); "
+            "run `bibbla ingest compact` once to turn them into the change history"
+        )
+    later = [day for day, _ in history.change_files(folder) if day > as_of.day]
+    if later:
+        raise LandingInconsistent(
+            f"{folder} holds changes as of {later[-1]}, after this run's as-of date "
+            f"{as_of.day}: the lending core went back in time. Run `bibbla ingest "
+            "--full-refresh` to land it again"
+        )
+    landed = history.read_history(folder, table, before=as_of.day)
+    landed = landed.filter(pl.col("database_id") == database_id)
+    previous = history.state_on(landed, table)
+    return history.changes(previous, current, table, lineage)
+
+
 def _stage(
     landing: Landing,
     table: Table,
     checked: validation.Checked,
+    landed: pl.DataFrame,
     lineage: list[pl.Expr],
     database_id: str,
     as_of: AsOf,
 ) -> list[tuple[str, Path | None, Path]]:
-    """Write a table's snapshot (and quarantine) to temporary files; returns
-    (table, temporary, final) to publish, with temporary None for a file to remove."""
+    """Write what lands of a table (and its quarantine) to temporary files; returns
+    (table, temporary, final) to publish, with temporary None for a file to remove (a
+    history with no change on this date has no file for it, except its first)."""
     staged = []
-    final = landing.snapshot_file(table.name, as_of.day, database_id)
-    landed = table.conform(checked.landed.with_columns(lineage))
-    staged.append((table.name, files.write_parquet_temporary(landed, final), final))
+    if table.is_history:
+        final = landing.changes_file(table.name, as_of.day, database_id)
+        # The first file of a history is written even without rows, so that a reader's
+        # glob over the table finds a file (and its schema) from the first run on.
+        first = not any(day < as_of.day for day, _ in history.change_files(final.parent.parent))
+        if landed.height or first:
+            staged.append((table.name, files.write_parquet_temporary(landed, final), final))
+        else:
+            staged.append((table.name, None, final))
+    else:
+        final = landing.snapshot_file(table.name, as_of.day, database_id)
+        staged.append((table.name, files.write_parquet_temporary(landed, final), final))
     quarantine_final = landing.snapshot_quarantine_file(table.name, as_of.day, database_id)
     if checked.quarantined.height:
         rows = quarantine_table(table).conform(checked.quarantined.with_columns(lineage))

@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 import polars as pl
 
 from bibbla.config import Settings
-from ingestion.contract import CIRCULATION_EVENT
+from ingestion import history
+from ingestion.contract import CHANGE, CHANGE_KINDS, CIRCULATION_EVENT, HISTORY_TABLES
 from ingestion.landing import QUARANTINE
 from ingestion.state import StateStore
 
@@ -141,7 +142,10 @@ def check_landing_files(
             except Exception as error:  # polars says what is wrong with the bytes
                 problems.append(LandingFileProblem(relative, None, f"cannot be read: {error}"))
                 continue
-            expected = table.schema
+            expected = dict(table.schema)
+            if table.is_history and path.name.startswith("snapshot-"):
+                # a daily copy of the layout before the history (`bibbla ingest compact`)
+                expected.pop(CHANGE.name)
             for column, dtype in expected.items():
                 if column not in schema:
                     problems.append(LandingFileProblem(relative, column, "column is missing"))
@@ -160,4 +164,85 @@ def check_landing_files(
                             relative, column, "column is not in the landing contract"
                         )
                     )
+    return problems
+
+
+def daily_copies(settings: Settings) -> list[str]:
+    """The history tables that still hold daily copies (the landing layout before the
+    change history): `bibbla ingest compact` turns them into the history."""
+    root = settings.landing_path
+    return [
+        table.name
+        for table in HISTORY_TABLES
+        if (root / table.name).is_dir() and any((root / table.name).glob("date=*/snapshot-*"))
+    ]
+
+
+def check_histories(
+    settings: Settings, tables: list[str] | None = None
+) -> list[LandingFileProblem]:
+    """Every history table read as a reader rebuilds it: each change file names each key
+    once, says new only of a key not in the state before it (never seen, or deleted last),
+    changed or deleted only of one in it, and is dated on an as-of date the manifest
+    records (a run took it). A history that broke any of these would give readers a wrong
+    state. One pass per table: the rows sorted by key and date, each judged against the
+    row of its key before it."""
+    root = settings.landing_path
+    manifest = root / "snapshot_manifest"
+    as_of_dates = (
+        {p.name.removeprefix("date=") for p in manifest.glob("date=*") if any(p.glob("*.parquet"))}
+        if manifest.is_dir()
+        else set()
+    )
+    problems: list[LandingFileProblem] = []
+    for table in HISTORY_TABLES:
+        if tables is not None and table.name not in tables:
+            continue
+        key = list(table.key)
+        paths = []
+        frames = []
+        for number, (day, path) in enumerate(history.change_files(root / table.name)):
+            paths.append(str(path.relative_to(root)))
+            if day.isoformat() not in as_of_dates:
+                problems.append(
+                    LandingFileProblem(
+                        paths[-1], "date", "no snapshot manifest for this as-of date"
+                    )
+                )
+            frames.append(
+                pl.scan_parquet(path, hive_partitioning=False)
+                .select(*key, CHANGE.name)
+                .with_columns(pl.lit(number).alias("__file"))
+            )
+        if not frames:
+            continue
+        # The retention rule removes the keys of a patron's ended versions, so a later
+        # version of a patron may follow no row that still has its key.
+        cleared = "patron_key" in key
+        rows = (
+            pl.concat(frames)
+            .filter(pl.all_horizontal(pl.col(k).is_not_null() for k in key))
+            .sort([*key, "__file"])
+            .with_columns(
+                pl.col(CHANGE.name).shift(1).over(key).alias("__before"),
+                pl.col("__file").shift(1).over(key).alias("__file_before"),
+            )
+        )
+        change = pl.col(CHANGE.name)
+        in_state = pl.col("__before").is_not_null() & (pl.col("__before") != "deleted")
+        verdicts = rows.select(
+            "__file",
+            pl.when(pl.col("__file") == pl.col("__file_before"))
+            .then(pl.lit("a key changes twice"))
+            .when(~change.is_in(list(CHANGE_KINDS)))
+            .then(pl.lit(f"rows are not {CHANGE_KINDS}"))
+            .when((change == "new") & in_state)
+            .then(pl.lit("new rows already in the state before it"))
+            .when(change.is_in(["changed", "deleted"]) & ~in_state & pl.lit(not cleared))
+            .then(change + pl.lit(" rows not in the state before it"))
+            .alias("problem"),
+        ).filter(pl.col("problem").is_not_null())
+        counted = verdicts.group_by("__file", "problem").len().sort("__file", "problem").collect()
+        for number, problem, count in counted.iter_rows():
+            problems.append(LandingFileProblem(paths[number], CHANGE.name, f"{count} {problem}"))
     return problems

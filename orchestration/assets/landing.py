@@ -152,8 +152,9 @@ def circulation_event(
 @dg.multi_asset(
     name="snapshots",
     specs=[_spec(table, SNAPSHOTS_GROUP) for table in SNAPSHOT_TABLES],
-    description="Copy the lending core's slowly changing tables as of the newest event, "
-    "read in one transaction (ingestion.land_snapshots).",
+    description="Land what changed in the lending core's slowly changing tables as of the "
+    "newest event, read in one transaction (ingestion.land_snapshots): a history per table, "
+    "the whole table on the first run.",
     retry_policy=IO_RETRY,
 )
 def snapshots(
@@ -167,7 +168,8 @@ def snapshots(
         metadata["dagster/row_count"] = report.table(table.name).rows_landed
         if report.as_of is not None and report.database_id:
             path = root / table.name / f"date={report.as_of.isoformat()}"
-            path = path / f"snapshot-{report.database_id}.parquet"
+            prefix = "changes" if table.is_history else "snapshot"
+            path = path / f"{prefix}-{report.database_id}.parquet"
             metadata["path"] = dg.MetadataValue.path(str(path))
             shown = preview_file(path)
             if shown is not None:

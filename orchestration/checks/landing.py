@@ -14,7 +14,8 @@ Blocking (a failure stops the warehouse from being built on the landing in that 
   event's `details` has a personal key.
 
 - `files_keep_the_contract` on every landing table: each file can be read and has the
-  contract's columns and types (not a GX suite: the contract is ingestion's own code).
+  contract's columns and types, and a history table's changes read back consistently
+  (ingestion.verify.check_histories; not a GX suite: the contract is ingestion's own code).
 
 Not blocking but failing (severity ERROR): `quarantine_empty` on every table with a
 quarantine. A quarantined row is kept aside with its reason; the warehouse is still right
@@ -30,7 +31,7 @@ import polars as pl
 from dagster import AssetCheckExecutionContext
 
 from bibbla.config import Settings
-from ingestion import check_feed_landing, check_landing_files
+from ingestion import check_feed_landing, check_histories, check_landing_files
 from ingestion.contract import (
     ALL_TABLES,
     CIRCULATION_EVENT,
@@ -520,8 +521,11 @@ quarantine_empty = per_table_check(
 
 
 def evaluate_files(settings: Settings, table: str) -> dg.AssetCheckResult:
-    """Every landed file of the table readable, with the contract's columns and types."""
+    """Every landed file of the table readable, with the contract's columns and types; a
+    history also reads back as a consistent sequence of changes."""
     problems = check_landing_files(settings, [table])
+    if TABLES[table].is_history and not problems:
+        problems = check_histories(settings, [table])
     return dg.AssetCheckResult(
         asset_key=landing_key(table),
         check_name="files_keep_the_contract",
@@ -543,7 +547,13 @@ files_keep_the_contract = per_table_check(
             blocking=True,
             description="Every landed file can be read and holds the contract's columns with "
             "the contract's types, in a date partition where the table is partitioned; a "
-            "broken file is named with its field before anything is built on it.",
+            "broken file is named with its field before anything is built on it."
+            + (
+                " The history reads back consistently: each key once per date, new only "
+                "for a key not in the state before, changed and deleted only for one in it."
+                if table.is_history
+                else ""
+            ),
         )
         for table in ALL_TABLES
     ],

@@ -97,10 +97,24 @@ class Reader:
         return max(path.name.removeprefix("date=") for path in folders) if folders else None
 
     def current(self, table: str) -> str:
-        """The rows a reader of the landing takes as current: the newest snapshot of a
-        snapshot table, every row of an event or reference table."""
-        if TABLES[table].kind != "snapshot":
+        """The rows a reader of the landing takes as current: the newest snapshot of the
+        manifest, the current versions of a history table (per key its newest landed row,
+        unless that is a deletion), every row of an event or reference table. `date` is
+        the as-of date the row was landed on."""
+        contract = TABLES[table]
+        if contract.kind != "snapshot":
             return self.table(table)
+        if contract.is_history:
+            if not self.has_files(table):
+                return self._empty(table, {"date": "DATE"})
+            key = ", ".join(contract.key)
+            present = " and ".join(f"{column} is not null" for column in contract.key)
+            return (
+                f"(select * exclude (newest) from (select *, row_number() over "
+                f"(partition by {key} order by date desc) = 1 as newest "
+                f"from {self.table(table)} where {present}) "
+                "where newest and change <> 'deleted')"
+            )
         newest = self.latest_date(table)
         if newest is None:
             return self._empty(table, {"date": "DATE"})

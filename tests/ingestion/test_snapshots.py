@@ -7,11 +7,20 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import polars as pl
 from sqlalchemy import func, select
 
 from ingestion import extract_events, land_snapshots
+from ingestion.contract import ITEM, OPEN_LOAN
+from ingestion.history import read_history, state_on
 from operational.adapters import tables
 from tests.ingestion.conftest import landed
+
+
+def current_state(settings, table):
+    """The state the landed history says is current, sorted by key."""
+    rows = state_on(read_history(settings.landing_path / table.name, table), table)
+    return rows.drop("snapshot_event_id", "change").sort(list(table.key))
 
 
 def test_a_snapshot_is_dated_by_the_newest_event_not_the_wall_clock(settings, desk, history):
@@ -90,8 +99,51 @@ def test_taking_a_snapshot_again_replaces_it_and_a_later_day_adds_one(settings, 
 
     items = landed(settings, "item")
     assert items["date"].n_unique() == 2
+    # the later day lands only its change: the new copy
     latest = items.filter(items["date"] == items["date"].max())
-    assert latest.height == len(history.items) + 1
+    assert latest["change"].to_list() == ["new"]
+    assert current_state(settings, ITEM).height == len(history.items) + 1
+
+
+def test_only_new_changed_and_deleted_rows_land_after_the_first_run(settings, desk, history):
+    fresh = desk.item(history.titles[0], "NORA")
+    first = land_snapshots(settings)
+    assert first.tables["item"].rows_landed == len(history.items) + 1  # the first: all
+    before = current_state(settings, ITEM)
+
+    desk.clock.advance(timedelta(days=1))
+    card = history.patrons[0].card
+    loan = desk.checkout(card, fresh, "NORA")  # the item changes, a loan opens
+    land_snapshots(settings)
+    desk.checkin(fresh, "NORA")  # the same as-of date: the loan closes again
+    again = land_snapshots(settings)
+
+    items = landed(settings, "item")
+    # the second run of the day replaced the first: the item is back as it was, so that
+    # day has no change (and no file) left
+    assert again.tables["item"].rows_landed == 0
+    assert items.filter(items["date"] == again.as_of).height == 0
+    assert not (settings.landing_path / "item" / f"date={again.as_of}").exists() or not any(
+        (settings.landing_path / "item" / f"date={again.as_of}").glob("*.parquet")
+    )
+    assert current_state(settings, ITEM).equals(before, null_equal=True)
+
+    desk.clock.advance(timedelta(days=1))
+    loan = desk.checkout(card, fresh, "NORA")
+    land_snapshots(settings)
+    desk.clock.advance(timedelta(days=1))
+    desk.checkin(fresh, "NORA")
+    land_snapshots(settings)
+
+    loans = landed(settings, "open_loan").sort("date")
+    mine = loans.filter(loans["id"] == loan.id)
+    assert mine["change"].to_list() == ["new", "deleted"]
+    deleted = mine.row(1, named=True)
+    assert deleted["item_id"] is None and deleted["patron_key"] is None  # only the key
+    assert loan.id not in current_state(settings, OPEN_LOAN)["id"].to_list()
+    changed = landed(settings, "item").filter(pl.col("id") == loan.item_id)
+    assert changed["change"].to_list()[0] == "new"
+    assert set(changed["change"].to_list()[1:]) == {"changed"}
 
 
 def test_the_simulation_parameters_travel_with_the_data(settings, engine, desk):

@@ -132,6 +132,23 @@ def test_files_keep_the_contract(pipeline_copy: Copy, breaks) -> None:
     ), failing
 
 
+def test_a_history_that_does_not_read_back_fails_the_files_check(pipeline_copy: Copy) -> None:
+    """A history file saying `new` of an item the state already holds (as a copy of an
+    older file put under a later date would) fails, naming the file."""
+    files = sorted((pipeline_copy.landing / "item").glob("date=*/changes-*.parquet"))
+    first, newest = files[0], files[-1]
+    again = pl.read_parquet(first, hive_partitioning=False).head(3)
+    rewrite(newest, lambda f: pl.concat([f, again]).unique(subset="id", keep="last"))
+    result = landing_checks.evaluate_files(pipeline_copy.settings, "item")
+    failing = result.metadata["failing_values"].value
+    assert not result.passed
+    assert any(
+        newest.name in f["file"] and "new rows already in the state before it" in f["problem"]
+        for f in failing
+    ), failing
+    assert landing_checks.evaluate_files(pipeline_copy.settings, "branch").passed
+
+
 # ---------------------------------------------------------------- landing: loan times
 
 

@@ -31,6 +31,8 @@ import pytest
 
 from bibbla.config import PROJECT_ROOT, Settings
 from bibbla.warehouse import run_dbt
+from ingestion.contract import TABLES
+from ingestion.history import read_history, state_on
 from orchestration.assets.retention import patron_keys
 from tests.stress import STRESS
 
@@ -187,6 +189,12 @@ def _line_number(output: str, marker: str) -> int:
     return int(next(word for word in line.replace(",", " ").split() if word.isdigit()))
 
 
+def _valid_at_cutoff(landing: Path, table: str) -> pl.DataFrame:
+    """The rows of a history table's state on the cutoff (as landed, key columns kept)."""
+    contract = TABLES[table]
+    return state_on(read_history(landing / table, contract), contract, CUTOFF)
+
+
 def test_no_landed_file_holds_a_key_from_before_the_cutoff(retention: Retention) -> None:
     landing = retention.settings.landing_path
     keyed = _keyed_landing_files(landing)
@@ -194,7 +202,20 @@ def test_no_landed_file_holds_a_key_from_before_the_cutoff(retention: Retention)
     for path, day in keyed:
         keys = pl.read_parquet(path, hive_partitioning=False)["patron_key"]
         table = path.parent.parent.name
-        if day is not None and day < CUTOFF:
+        if day is not None and day < CUTOFF and path.name.startswith("changes-"):
+            # a history: what was in no state from the cutoff on lost its key; a version
+            # still valid at the cutoff kept it, as the copies taken after it did
+            valid = _valid_at_cutoff(landing, table)
+            rows = pl.read_parquet(path, hive_partitioning=False)
+            kept = rows.filter(pl.col("patron_key").is_not_null())
+            stale = kept.join(valid, on=list(kept.columns), how="anti", nulls_equal=True)
+            assert stale.height == 0, path
+            old = pl.read_parquet(
+                retention.landing_before / path.relative_to(landing), hive_partitioning=False
+            )["patron_key"]
+            if keys.null_count() > old.null_count():
+                tables_before_cutoff.add(table)
+        elif day is not None and day < CUTOFF:
             assert keys.null_count() == keys.len(), f"{path} still holds patron keys"
             tables_before_cutoff.add(table)
         elif day is not None and table == "circulation_event":
@@ -203,8 +224,8 @@ def test_no_landed_file_holds_a_key_from_before_the_cutoff(retention: Retention)
                 retention.landing_before / path.relative_to(landing), hive_partitioning=False
             )["patron_key"]
             assert keys.to_list() == old.to_list(), path
-    assert {"circulation_event", "patron", "open_loan", "active_hold"} <= tables_before_cutoff
-    # the snapshot before the cutoff lost its keys, the newest one has all of them
+    assert {"circulation_event", "open_loan", "active_hold"} <= tables_before_cutoff
+    # the history landed before the cutoff, the newest patron changes have all their keys
     latest = max(day for path, day in keyed if path.parent.parent.name == "patron")
     assert EARLY_SNAPSHOT < CUTOFF <= latest
     for path, day in keyed:

@@ -1,7 +1,9 @@
 {#- One row per municipality with lending branches and reporting period: staffed and
-    staffless opening hours per week summed over its branches, as the branch snapshot in
-    force on the period's state date describes them (the newest snapshot on or before
-    it; before the first snapshot, the first one, flagged). -#}
+    staffless opening hours per week summed over its branches, as the branch table stood
+    on the landed as-of date in force on the period's state date (the newest on or before
+    it; before the first, the first, flagged). The as-of dates are those of the snapshot
+    manifest (one per ingestion run); the branches on such a date come from the branch
+    history (valid_on). -#}
 with branches as (
 
     select * from {{ ref('stg_lending_core__branch') }}
@@ -17,7 +19,7 @@ periods as (
 
 snapshot_dates as (
 
-    select distinct snapshot_date from branches
+    select distinct snapshot_date from {{ ref('stg_lending_core__snapshot_manifest') }}
 
 ),
 
@@ -48,7 +50,7 @@ select
         as open_hours_per_week
 from chosen
 inner join branches
-    on branches.snapshot_date = coalesce(chosen.snapshot_on_or_before, chosen.first_snapshot)
+    on {{ valid_on('coalesce(chosen.snapshot_on_or_before, chosen.first_snapshot)', 'branches.') }}
 group by
     branches.municipality_code,
     chosen.period_type,

@@ -1,10 +1,16 @@
-{#- Every landed snapshot of `municipality` (one row per municipality of the county, per as-of date), renamed and typed.
-    `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
-    (LANDING.md). Older copies stay available for history. -#}
-{%- set latest = latest_landed_date(source('lending_core', 'municipality')) %}
+{#- The history of `municipality` (one row per municipality of the county): one row per version, renamed and typed.
+    A version is valid from `valid_from` until `valid_to` (exclusive; null while
+    current), from the changes landed (LANDING.md, macros/history.sql).
+    `is_latest_snapshot` marks the current state; `valid_on(d)` the state on a date d. -#}
 with source as (
 
     select * from {{ source('lending_core', 'municipality') }}
+
+),
+
+versions as (
+
+    {{ history_versions('source', ['code']) }}
 
 ),
 
@@ -13,16 +19,16 @@ renamed as (
     select
         database_id,
         cast(snapshot_event_id as bigint) as snapshot_event_id,
-        cast(date as date) as snapshot_date,
+        valid_from,
+        valid_to,
         code as municipality_code,
         name as municipality_name,
         county_code
-    from source
+    from versions
 
 )
 
 select
     *,
-    {{ latest }} as latest_snapshot_date,
-    snapshot_date = {{ latest }} as is_latest_snapshot
+    valid_to is null as is_latest_snapshot
 from renamed

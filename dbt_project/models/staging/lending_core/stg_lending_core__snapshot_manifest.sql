@@ -1,6 +1,7 @@
 {#- Every landed snapshot of `snapshot_manifest` (one row per snapshot (what the copies of one as-of date describe), per as-of date), renamed and typed.
     `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
     (LANDING.md). Older copies stay available for history. -#}
+{{ config(meta={'tested_partition_column': 'snapshot_date'}) }}
 {%- set latest = latest_landed_date(source('lending_core', 'snapshot_manifest')) %}
 with source as (
 

@@ -1,0 +1,30 @@
+{#- Every landed snapshot of `membership` (one row per membership period, per as-of date), renamed and typed.
+    `is_latest_snapshot` marks the copy with the greatest as-of date: the current state
+    (LANDING.md). Older copies stay available for history. -#}
+{%- set latest = latest_landed_date(source('lending_core', 'membership')) %}
+with source as (
+
+    select * from {{ source('lending_core', 'membership') }}
+
+),
+
+renamed as (
+
+    select
+        database_id,
+        cast(snapshot_event_id as bigint) as snapshot_event_id,
+        cast(date as date) as snapshot_date,
+        id as membership_id,
+        municipality_code,
+        joined_on,
+        left_on,
+        note as membership_note
+    from source
+
+)
+
+select
+    *,
+    {{ latest }} as latest_snapshot_date,
+    snapshot_date = {{ latest }} as is_latest_snapshot
+from renamed
