@@ -24,6 +24,7 @@ from ingestion.pseudonyms import Pseudonymiser, key_fingerprint, load_key
 from ingestion.report import RunReport
 from ingestion.source import FeedPosition, OperationalSource, now_utc
 from ingestion.state import StateStore
+from privacy.rules import PERSONAL_DETAIL_KEYS
 
 Progress = Callable[[str], None]
 
@@ -59,8 +60,8 @@ REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
 }
 DUE_TYPES = ("checkout", "renew")
 BRANCH_COLUMNS = ("branch_code", "from_branch_code", "to_branch_code")
-# Keys that would be personal data in `details` (docs/domain.md says none is ever written there).
-PERSONAL_DETAIL_KEYS = ("name", "email", "phone", "card_number", "birth_date", "address")
+# Keys that would be personal data in `details` (docs/domain.md says none is ever written
+# there): the personal columns of privacy/rules.py and a patron's `name`.
 _PERSONAL_DETAIL = r'"(' + "|".join(PERSONAL_DETAIL_KEYS) + r')"\s*:'
 
 
@@ -87,6 +88,7 @@ def check_events(
     batch: pl.DataFrame, branch_codes: set[str], pseudonymiser: Pseudonymiser
 ) -> validation.Checked:
     """Type, check and pseudonymise one batch read from the lending core."""
+    validation.check_selection(CIRCULATION_EVENT, batch.columns)
     typed, checks = validation.coerce(batch, SOURCE_SCHEMA)
     missing = typed["details"].is_null()
     if missing.any():
@@ -103,9 +105,7 @@ def check_events(
     typed = typed.with_columns(pseudonymiser.patron_keys(typed["patron_id"]).alias("patron_key"))
     checked = validation.split(typed, checks + _event_checks(branch_codes))
     # The raw patron id was needed by the checks; it goes no further.
-    checked.landed = checked.landed.drop("patron_id")
-    checked.quarantined = checked.quarantined.drop("patron_id")
-    return checked
+    return validation.drop_personal(checked)
 
 
 def _land_batch(

@@ -103,8 +103,9 @@ SOURCES = (
         branches=("home_branch_code", "current_branch_code"),
         timestamps=("added_at", "withdrawn_at"),
     ),
-    # Name, e-mail, phone and card number are not even selected; the birth date is read
-    # only to compute the age band and dropped before anything is written.
+    # Name, e-mail, phone and card number are not even selected (validation.check_selection
+    # refuses them); the birth date is read only to compute the age band and dropped before
+    # anything is written (privacy/rules.py says which is which).
     SnapshotSource(
         contract.PATRON,
         "SELECT id AS patron_id, home_municipality_code, home_branch_code, category, "
@@ -174,6 +175,7 @@ def _check(
     as_of: AsOf,
     pseudonymiser: Pseudonymiser,
 ) -> validation.Checked:
+    validation.check_selection(source.table, frame.columns)
     schema = dict(source.table.schema)
     if source.has_patron:
         schema["patron_id"] = pl.Int64()
@@ -201,12 +203,8 @@ def _check(
         typed = typed.with_columns(
             pseudonymiser.patron_keys(typed["patron_id"]).alias("patron_key")
         )
-    checked = validation.split(typed, checks)
     # Identifying columns were needed by the checks; they go no further.
-    personal = [c for c in ("patron_id", "birth_date") if c in typed.columns]
-    checked.landed = checked.landed.drop(personal)
-    checked.quarantined = checked.quarantined.drop(personal)
-    return checked
+    return validation.drop_personal(validation.split(typed, checks))
 
 
 @landing_writes

@@ -11,8 +11,8 @@ All blocking: the report site is built only on marts that pass (it is downstream
   equal the loans of its residents in fct_loans (suppressed cells aside);
 - `loans_returned_after_checkout` (fct_loans): returned, due and initially due at or after
   the checkout; one row per loan;
-- `small_counts_suppressed` (equity marts): no published count of 1-4 people (docs/metrics.md,
-  "Small numbers");
+- `small_counts_suppressed` (equity marts): no published count resting on people (every one
+  of the dbt var `people_counts`) is 1 to threshold-1 (docs/metrics.md, "Small numbers");
 - `no_personal_data` (every model under models/marts/): no personal column; the marts that
   are published as they are (`mart_*`, `dim_*`) carry no pseudonym either, and where a
   fact keeps `patron_key` it is a 64-hex-digit pseudonym.
@@ -28,13 +28,16 @@ from dagster import AssetCheckExecutionContext
 
 from bibbla.config import Settings
 from orchestration.checks import gx
-from orchestration.checks.landing import (
-    PERSONAL_COLUMN_PATTERN,
-    PERSONAL_COLUMNS,
-    PSEUDONYM_PATTERN,
-)
 from orchestration.checks.reading import Reader
 from orchestration.dbt_project import Model, landing_key
+from privacy.rules import (
+    PERSONAL_COLUMN_NAMES,
+    PERSONAL_COLUMN_PATTERN,
+    PSEUDONYM_PATTERN,
+    people_counts,
+    small_counts,
+    suppression_threshold,
+)
 
 MONTH_MART = "mart_equity_municipality_month"
 YEAR_MART = "mart_equity_municipality_year"
@@ -64,9 +67,6 @@ NON_NEGATIVE = (
     "hold_wait_days_median",
     "hold_wait_days_p90",
 )
-# Counts of people in the published marts (docs/metrics.md: fewer than 5 people is suppressed).
-PEOPLE_COUNTS = ("active_borrowers", "multi_municipality_borrowers")
-SUPPRESSION_THRESHOLD = 5
 # Fact tables and the landed events that make their rows, by the month column of each.
 FACT_EVENTS = {
     LOANS: ("checkout", "checkout_month"),
@@ -331,20 +331,20 @@ def fact_loan_time_frames(settings: Settings, model: Model) -> list[gx.Frame]:
 
 def small_count_frames(settings: Settings, model: Model) -> list[gx.Frame]:
     gxe = gx.expectations()
+    counted = list(people_counts())  # every published count resting on people
     with Reader(settings, warehouse=True) as reader:
         counts = reader.df(
-            f"select municipality_code, period_start, {', '.join(PEOPLE_COUNTS)} "
-            f"from {model.relation}"
+            f"select municipality_code, period_start, {', '.join(counted)} from {model.relation}"
         )
-    small = list(range(1, SUPPRESSION_THRESHOLD))
+    small = small_counts()
     return [
         gx.Frame(
             f"{model.name}_people",
             counts,
-            [gxe.ExpectColumnValuesToNotBeInSet(column=c, value_set=small) for c in PEOPLE_COUNTS],
+            [gxe.ExpectColumnValuesToNotBeInSet(column=c, value_set=small) for c in counted],
             ids=("municipality_code", "period_start"),
-            note=f"published counts of people: null (suppressed), 0 or at least "
-            f"{SUPPRESSION_THRESHOLD}",
+            note=f"published counts resting on people: null (suppressed), 0 or at least "
+            f"{suppression_threshold()}",
         )
     ]
 
@@ -357,7 +357,7 @@ def mart_personal_data_frames(settings: Settings, model: Model) -> list[gx.Frame
 
     gxe = gx.expectations()
     published = model.name.startswith(PUBLISHED_PREFIXES)
-    denied = list(PERSONAL_COLUMNS) + (["patron_key"] if published else [])
+    denied = sorted(PERSONAL_COLUMN_NAMES) + (["patron_key"] if published else [])
     with Reader(settings, warehouse=True) as reader:
         columns = reader.columns_of(model.relation)
         frames = [
@@ -449,7 +449,8 @@ _DESCRIPTIONS = {
     "month equal its residents' loans in fct_loans.",
     "loans_returned_after_checkout": "One row per loan; returned, due and initially due at or "
     "after the checkout.",
-    "small_counts_suppressed": "No published count of 1-4 people (suppressed cells are null).",
+    "small_counts_suppressed": "No published count resting on people is 1-4 (suppressed cells "
+    "are null).",
     "no_personal_data": "No personal column; published marts (mart_*, dim_*) carry no "
     "pseudonym; a fact's patron_key is a 64-hex-digit pseudonym.",
 }

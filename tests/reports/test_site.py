@@ -28,6 +28,7 @@ from fractions import Fraction
 
 import pytest
 
+from privacy.rules import people_counts
 from tests.reports import harness
 from tests.reports.conftest import SIMULATION_SCALE
 
@@ -336,18 +337,7 @@ def test_table_downloads_as_csv_by_keyboard_and_on_a_phone(
 # The per-municipality cells of the equity marts and the unsuppressed intermediate column
 # each comes from.
 SUPPRESSIBLE = {
-    "loans": "loans",
-    "active_borrowers": "borrowers",
-    "renewals": "renewals",
-    "child_loans": "child_loans",
-    "shared_loans": "shared_loans",
-    "loans_of_own_items": "loans_of_own_items",
-    "loans_to_non_residents": "loans_to_non_residents",
-    "holds_placed": "holds_placed",
-    "holds_cancelled_by_patron": "holds_cancelled_by_patron",
-    "holds_ready": "holds_ready",
-    "holds_open": "holds_open",
-    "multi_municipality_borrowers": "multi_municipality_borrowers",
+    **people_counts(),
     "loans_per_capita": "loans_per_capita",
     "renewals_per_capita": "renewals_per_capita",
     "active_borrower_share": "active_borrower_share",
