@@ -121,7 +121,7 @@ class World:
 
 
 def build_world(root: Path, log: Callable[[str], None] = print) -> World:
-    from bibbla.warehouse import build_warehouse
+    from warehouse.build import build_warehouse
 
     root.mkdir(parents=True, exist_ok=True)
     placeholder = World(root, [], "", 0, 0.0)

@@ -30,9 +30,9 @@ import polars as pl
 import pytest
 
 from bibbla.config import PROJECT_ROOT, Settings
-from bibbla.warehouse import run_dbt
 from orchestration.assets.retention import patron_keys
 from tests.stress import STRESS
+from warehouse.build import run_dbt
 
 pytestmark = pytest.mark.slow
 

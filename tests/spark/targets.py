@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bibbla.config import Settings
-from bibbla.warehouse import DBT_PROJECT_DIR, dbt_environment, dbt_executable
+from warehouse.build import DBT_PROJECT_DIR, dbt_environment, dbt_executable
 
 TARGETS = ("duckdb", "spark", "postgres")
 

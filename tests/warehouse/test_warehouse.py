@@ -13,15 +13,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bibbla.warehouse import (
+from privacy.rules import people_counts, suppression_threshold
+from tests.warehouse.conftest import SCALE, BuiltWarehouse
+from warehouse.build import (
     TESTS_SINCE_VARIABLE,
     WarehouseBuildError,
     newest_tested_snapshot,
     nightly_build,
     run_dbt,
 )
-from privacy.rules import people_counts, suppression_threshold
-from tests.warehouse.conftest import SCALE, BuiltWarehouse
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
-from bibbla.privacy import Needles, personal_values, scan
 from ingestion import ingest
 from operational.adapters import schema, tables
 from operational.adapters.database import create_database_engine
@@ -20,6 +19,7 @@ from operational.clock import SystemClock
 from operational.service_layer import visitors
 from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from privacy.rules import PERSONAL_COLUMN_NAMES
+from privacy.scan import Needles, personal_values, scan
 from tests.conftest import REFERENCE_DIR
 from tests.ingestion.conftest import make_history, make_settings
 from tests.operational.desk import Desk
