@@ -6,14 +6,15 @@ from __future__ import annotations
 import glob
 import shutil
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 
 from bibbla.config import Settings
+from operational.adapters import tables
 from operational.domain.model import PatronCategory
 from tests.conftest import REFERENCE_DIR, local
 from tests.operational.desk import KUMLA, LINDESBERG, NORA, Desk
@@ -156,3 +157,26 @@ def reference_copy(tmp_path: Path) -> Path:
 
 def clock_at(desk: Desk, *args) -> None:
     desk.clock.set(local(*args))
+
+
+# ------------------------------------------------------- rows behind the lending core's back
+
+NOW = datetime(2025, 6, 2, 8, tzinfo=UTC)
+EMPTY_EVENT = {
+    **{column.name: None for column in tables.circulation_event.columns},
+    "occurred_at": NOW,
+    "details": {},
+}
+
+
+def append_events(engine, rows: list[dict]) -> list[int]:
+    """Append raw rows to the feed behind the lending core's back, with proper ids."""
+    with engine.begin() as connection:
+        last = connection.execute(select(tables.feed_counter.c.last_id)).scalar_one()
+        ids = list(range(last + 1, last + 1 + len(rows)))
+        connection.execute(
+            tables.circulation_event.insert(),
+            [{**EMPTY_EVENT, **row, "id": i} for i, row in zip(ids, rows, strict=True)],
+        )
+        connection.execute(update(tables.feed_counter).values(last_id=ids[-1]))
+    return ids

@@ -17,8 +17,7 @@ from ingestion.contract import TABLES
 from ingestion.errors import PersonalColumnRead
 from ingestion.validation import check_selection
 from privacy.rules import PATRON_NAME, PERSONAL_COLUMNS, Handling, handling, is_personal
-from tests.ingestion.conftest import History
-from tests.ingestion.test_quarantine import append_events
+from tests.ingestion.conftest import History, append_events
 
 # Tables about patrons, where a `name` column would be a person's name.
 PATRON_TABLES = {name for name, table in TABLES.items() if table.about_patrons}
