@@ -18,6 +18,7 @@ from operational.adapters import tables
 from operational.domain.model import PatronCategory
 from tests.conftest import REFERENCE_DIR, local
 from tests.operational.desk import KUMLA, LINDESBERG, NORA, Desk
+from tests.settings import settings_under
 
 KEY = "test-pseudonym-key-0123456789abcdef"
 
@@ -25,16 +26,13 @@ KEY = "test-pseudonym-key-0123456789abcdef"
 def make_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
     """Settings for one test: its own data and landing folders, a known key."""
     values = {
-        "env": "test",
-        "data_dir": tmp_path / "data",
         "landing": tmp_path / "landing",
         "operational_db": database_url,
-        "pseudonym_key": KEY,
         "reference_dir": REFERENCE_DIR,
         "ingest_batch_rows": 1000,
+        **overrides,
     }
-    values.update(overrides)
-    return Settings(**values)
+    return settings_under(tmp_path, values.pop("pseudonym_key", KEY), **values)
 
 
 @pytest.fixture
