@@ -28,12 +28,11 @@ from ingestion import contract, files, validation
 from ingestion.contract import Table, quarantine_table
 from ingestion.errors import landing_writes
 from ingestion.events import Progress
-from ingestion.guard import admit, check_feed
 from ingestion.landing import Landing
-from ingestion.pseudonyms import Pseudonymiser, age_band, key_fingerprint, load_key
+from ingestion.pseudonyms import Pseudonymiser, age_band
 from ingestion.report import RunReport
-from ingestion.source import OperationalSource, now_utc
-from ingestion.state import StateStore
+from ingestion.run import landing_run
+from ingestion.source import now_utc
 
 
 @dataclass(frozen=True)
@@ -215,22 +214,10 @@ def land_snapshots(settings: Settings, *, progress: Progress | None = None) -> R
     database or pseudonym key differs from the landing's (run events with a full refresh).
     """
     say = progress or (lambda _message: None)
-    key = load_key(settings)
-    landing = Landing(settings.landing_path)
-    store = StateStore(landing.root)
-    report = RunReport("snapshots", started_at=now_utc())
 
-    with store.lock(), OperationalSource(settings.operational_db_url) as source:
-        identity = source.identity()
-        report.database_id = identity.database_id
-        state, notes, moved = admit(
-            store, landing, identity, key_fingerprint(key), full_refresh=False
-        )
-        report.notes += notes
-        position = source.feed_position()
-        check_feed(state, position)
-        report.recovery = landing.recover(identity.database_id, state.watermark)
-        report.recovery.folders_moved_aside = moved
+    with landing_run(settings, "snapshots") as run:
+        source, landing, store, state = run.source, run.landing, run.store, run.state
+        identity, position, report = run.identity, run.position, run.report
         if position.last_occurred_at is not None:
             as_of = _as_of(position.last_occurred_at, "newest_event", settings.timezone)
         else:
@@ -240,7 +227,7 @@ def land_snapshots(settings: Settings, *, progress: Progress | None = None) -> R
 
         branch_codes = set(source.frame("SELECT code FROM branch")["code"].to_list())
         municipality_codes = set(source.frame("SELECT code FROM municipality")["code"].to_list())
-        pseudonymiser = Pseudonymiser(key)
+        pseudonymiser = Pseudonymiser(run.key)
         lineage = [
             pl.lit(identity.database_id).alias("database_id"),
             pl.lit(position.last_event_id, pl.Int64).alias("snapshot_event_id"),
@@ -309,9 +296,6 @@ def land_snapshots(settings: Settings, *, progress: Progress | None = None) -> R
 
         state.database(identity.database_id).last_snapshot_as_of = as_of.day.isoformat()
         store.commit(state)
-
-    report.finished_at = now_utc()
-    store.log_run(report.to_dict())
     return report
 
 
