@@ -511,10 +511,16 @@ def test_averages_and_indices_cannot_give_a_suppressed_value_back(report_site) -
         for path, table in harness.site_tables(report_site.build_dir)
         if path.suffix == ".parquet"
     }
+
+    def of_grain(source: str, grain: str) -> list[dict]:
+        rows = [row for row in tables[source] if row["grain"] == grain]
+        assert rows, f"{source} has no {grain} rows"
+        return rows
+
     published: dict[tuple, int] = defaultdict(int)  # (grain, period, metric, scope) -> count
     published_by_cohort: dict[tuple, int] = defaultdict(int)  # (period, metric, cohort)
     for grain in ("month", "year"):
-        for row in tables[f"municipality_{grain}"]:
+        for row in of_grain("municipality_periods", grain):
             period = as_date(row["period_start"])
             for metric, value in row.items():
                 if value is None:
@@ -527,7 +533,7 @@ def test_averages_and_indices_cannot_give_a_suppressed_value_back(report_site) -
 
     checked = withheld = 0
     for grain in ("month", "year"):
-        for row in tables[f"equity_index_{grain}"]:
+        for row in of_grain("equity_index", grain):
             key = (grain, as_date(row["period_start"]), row["metric"], row["scope"])
             if row["is_withheld"]:
                 # withheld: no statistic, and it says over how many it would have been
