@@ -24,10 +24,10 @@ import httpx
 from benchmarks.common import Measurement, format_table, ratio, write_results
 from operational.adapters import schema
 from operational.adapters.database import create_database_engine
+from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from operational.clock import SystemClock
 from operational.domain.access import Role
 from operational.service_layer import access
-from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from tests.conftest import REFERENCE_DIR, create_postgres_database
 from tests.operational.desk import Desk
 from tests.operational.invariants import feed_violations, state_violations

@@ -15,6 +15,7 @@ search index is filled by its triggers exactly as for any other writer.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 from dataclasses import dataclass
@@ -122,6 +123,7 @@ LENDING_BRANCHES = [
     "LEKE",
 ]
 ZIPF = 0.95
+DEFAULT_SEED = 7
 
 
 def _pick(rng: random.Random, choices: list[tuple[str, float]]) -> str:
@@ -165,14 +167,20 @@ class Catalogue:
 
 
 def _authors(rng: random.Random, count: int) -> list[str]:
+    return list(_faker_names(rng.randrange(2**32), count))
+
+
+@functools.cache
+def _faker_names(seed: int, count: int) -> tuple[str, ...]:
+    # cached: Faker takes seconds for 20 000 names, which would swamp a small write sample
     from faker import Faker
 
     faker = Faker(["sv_SE", "en_GB"])
-    faker.seed_instance(rng.randrange(2**32))
-    return [faker.name() for _ in range(count)]
+    faker.seed_instance(seed)
+    return tuple(faker.name() for _ in range(count))
 
 
-def build(engine: Engine, size: int, seed: int = 7, batch: int = 50_000) -> Catalogue:
+def build(engine: Engine, size: int, seed: int = DEFAULT_SEED, batch: int = 50_000) -> Catalogue:
     """Write `size` titles and their copies (0-5 each, in the member libraries, most on the
     shelf, some lent or on their way) into an initialised lending-core database."""
     rng = random.Random(seed)

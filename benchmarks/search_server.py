@@ -78,7 +78,7 @@ class LikeScan(catalogue.CatalogueSearch):
 def create_app():
     """The app `bibbla serve` runs; with the LIKE scan in place of the index if asked."""
     if os.environ.get(ENGINE_VARIABLE) == "like":
-        from operational.service_layer import unit_of_work
+        from operational.adapters import unit_of_work
 
         unit_of_work.CatalogueSearch = LikeScan
     from operational.entrypoints.api import create_app as app

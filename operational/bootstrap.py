@@ -7,7 +7,7 @@ from functools import lru_cache
 from sqlalchemy import Engine
 
 from operational.adapters.database import create_database_engine
-from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
 
 
 @lru_cache(maxsize=8)

@@ -101,3 +101,19 @@
 {% macro postgres__iso_weekday(date_expression) -%}
     cast(extract(isodow from {{ date_expression }}) as bigint)
 {%- endmacro %}
+
+{#- `name as materialized (…)`: a CTE DuckDB computes once instead of inlining it where it
+    is read. A chain of CTEs each reading the one before (the passes of
+    int_municipality_pair_disclosure) otherwise costs DuckDB's optimiser close to a
+    minute on a query of a few rows; PostgreSQL (12+) takes the same keyword, Spark has no
+    such hint (and needs none). -#}
+{% macro materialized_cte() -%}
+    {{ return(adapter.dispatch('materialized_cte', 'bibbla')()) }}
+{%- endmacro %}
+
+{% macro default__materialized_cte() -%}
+    materialized
+{%- endmacro %}
+
+{% macro spark__materialized_cte() -%}
+{%- endmacro %}

@@ -105,10 +105,11 @@ where already_retained.{{ id_column }} is null
 {% endif %}
 {% endmacro %}
 
-{#- The body of retained_equity_loan_people and retained_equity_hold_people: the
-    distinct-people `count_columns` of the keyed model `keyed_model` for every municipality
-    and period that begins before this run's cutoff and is not frozen yet. -#}
-{% macro retained_people_counts(keyed_model, count_columns) %}
+{#- The body of retained_equity_loan_people, retained_equity_hold_people and
+    retained_municipality_pair_people: the distinct-people `count_columns` of the keyed
+    model `keyed_model` for every row (`keys`: a municipality, or a pair of them) and period
+    that begins before this run's cutoff and is not frozen yet. -#}
+{% macro retained_people_counts(keyed_model, count_columns, keys=['municipality_code']) %}
 with computed as (
 
     select * from {{ ref(keyed_model) }}
@@ -135,7 +136,9 @@ frozen as (
 
     select
         provenance.database_id,
-        computed.municipality_code,
+        {%- for key in keys %}
+        computed.{{ key }},
+        {%- endfor %}
         computed.period_type,
         computed.period_start,
         {%- for column in count_columns %}
@@ -159,11 +162,12 @@ where already_retained.period_start is null
 {% endif %}
 {% endmacro %}
 
-{#- The body of int_equity_loans and int_equity_holds: the per-municipality, per-period
-    counts of `keyed_model`, where each count of distinct people (`columns`: pairs of
-    column name and whether it counts people) of a period the retention rule froze is the
-    frozen one from `retained_model`, for this lending-core database. -#}
-{% macro frozen_people_overlay(keyed_model, retained_model, columns) %}
+{#- The body of int_equity_loans, int_equity_holds and int_municipality_pairs: the counts
+    of `keyed_model` per row (`keys`: a municipality, or a pair of them) and period, where
+    each count of distinct people (`columns`: pairs of column name and whether it counts
+    people) of a period the retention rule froze is the frozen one from `retained_model`,
+    for this lending-core database. -#}
+{% macro frozen_people_overlay(keyed_model, retained_model, columns, keys=['municipality_code']) %}
 with computed as (
 
     select * from {{ ref(keyed_model) }}
@@ -192,7 +196,9 @@ frozen_periods as (
 )
 
 select
-    computed.municipality_code,
+    {%- for key in keys %}
+    computed.{{ key }},
+    {%- endfor %}
     computed.period_type,
     computed.period_start,
     {%- for column, is_people in columns %}
@@ -207,7 +213,9 @@ left join frozen_periods
     on frozen_periods.period_type = computed.period_type
     and frozen_periods.period_start = computed.period_start
 left join frozen
-    on frozen.municipality_code = computed.municipality_code
-    and frozen.period_type = computed.period_type
+    on frozen.period_type = computed.period_type
+    {%- for key in keys %}
+    and frozen.{{ key }} = computed.{{ key }}
+    {%- endfor %}
     and frozen.period_start = computed.period_start
 {% endmacro %}

@@ -170,3 +170,59 @@ select
     small_numbers_reason is not null as small_numbers_flag
 from published
 {% endmacro %}
+
+{#- The body of mart_loans_between_municipalities_month and _year, which differ only in the
+    period (`period_type`: month or year): per pair of different municipalities (the owner
+    of the items, the borrower's home municipality) that were both members or had loans or
+    filled holds between them, the loans and filled holds with the people behind each, with primary and complementary suppression applied
+    (int_municipality_pair_disclosure: across months, and across the partners of a row or
+    a column). -#}
+{% macro published_pair_mart(period_type) %}
+with flagged as (
+
+    select * from {{ ref('int_municipality_pair_disclosure') }}
+    where period_type = '{{ period_type }}'
+
+),
+
+municipality_periods as (
+
+    select * from {{ ref('int_municipality_periods') }}
+    where period_type = '{{ period_type }}'
+
+)
+
+select
+    f.owner_municipality_code,
+    owner.municipality_name as owner_municipality_name,
+    f.borrower_municipality_code,
+    borrower.municipality_name as borrower_municipality_name,
+    f.period_start,
+    owner.period_last_day,
+    cast(owner.period_year as bigint) as year,
+    owner.is_complete_period,
+    owner.is_member as owner_is_member,
+    coalesce(borrower.is_member, false) as borrower_is_member,
+    -- counts (null where suppressed)
+    {{ suppressed_count('f.loans', 'f.loans_suppressed') }} as loans,
+    {{ suppressed_count('f.borrowers', 'f.loans_suppressed') }} as borrowers,
+    {{ suppressed_count('f.holds_filled', 'f.holds_suppressed') }} as holds_filled,
+    {{ suppressed_count('f.hold_patrons', 'f.holds_suppressed') }} as hold_patrons,
+    -- disclosure flags
+    f.loans_suppressed,
+    f.holds_suppressed,
+    (
+        f.loans_suppressed or f.holds_suppressed
+        {%- for count in ['loans', 'borrowers', 'holds_filled', 'hold_patrons'] %}
+        or {{ is_small_count('f.' ~ count) }}
+        {%- endfor %}
+    ) as has_suppressed_cells,
+    owner.data_source
+from flagged as f
+inner join municipality_periods as owner
+    on owner.municipality_code = f.owner_municipality_code
+    and owner.period_start = f.period_start
+left join municipality_periods as borrower
+    on borrower.municipality_code = f.borrower_municipality_code
+    and borrower.period_start = f.period_start
+{% endmacro %}

@@ -46,7 +46,6 @@ from operational.domain.model import (
     PatronCategory,
     Title,
     Transport,
-    TransportRoute,
 )
 from operational.domain.rules import Consortium
 
@@ -210,13 +209,8 @@ class MemoryState:
             for r in c.execute(select(tables.circulation_rule))
         }
         routes = c.execute(select(tables.van_route)).all()
-        direct = [r for r in routes if r.kind == TransportRoute.DIRECT]
-        self.consortium = Consortium(
-            self.memberships,
-            self.branches.values(),
-            [(r.municipality_a, r.municipality_b) for r in direct],
-            next((r.weekdays for r in routes if r.kind == TransportRoute.HUB), "135"),
-            direct[0].weekdays if direct else "12345",
+        self.consortium = Consortium.from_reference(
+            self.memberships, self.branches.values(), routes
         )
 
     def _rows(self, c: Connection, table: Table, *where) -> Iterable:
@@ -487,7 +481,12 @@ class MemoryState:
 
 
 _QUEUE_ORDER = attrgetter("placed_at", "id")
-_BY_ID = attrgetter("id")
+
+
+def _newest_first(loan: Loan) -> tuple:
+    return (-loan.checked_out_at.timestamp(), loan.id)
+
+
 # Enum members the repositories read for every use case, bound to names (in Python 3.11
 # reading a member off its class goes through EnumType.__getattr__: some 0.3 us each).
 _AVAILABLE, _WAITING, _READY = ItemStatus.AVAILABLE, HoldStatus.WAITING, HoldStatus.READY
@@ -528,7 +527,8 @@ class _Reference(_Repository):
         return rule
 
     def memberships_of(self, municipality_code: str) -> list[Membership]:
-        return [m for m in self.state.memberships if m.municipality_code == municipality_code]
+        periods = [m for m in self.state.memberships if m.municipality_code == municipality_code]
+        return sorted(periods, key=attrgetter("joined_on"))
 
     def add(self, entity) -> None:
         raise errors.InvalidRequest("membership changes are not part of a batch")
@@ -594,7 +594,7 @@ class _Loans(_Repository):
     def get(self, loan_id: int) -> Loan:
         loan = self.state.loans.get(loan_id)
         if loan is None:
-            raise _not_found("open loan", loan_id)
+            raise _not_found("loan", loan_id)
         self.state.touched.add(loan)
         return loan
 
@@ -615,7 +615,8 @@ class _Loans(_Repository):
     def of_patron(self, patron_id: int, open_only: bool = False) -> list[Loan]:
         by_type = self.state.loans_by_patron_media
         loans = [loan for media in MediaType for loan in by_type.get((patron_id, media), ())]
-        loans.sort(key=_BY_ID)  # in the order made
+        # Newest first, as the database answers (ports.LoanRepository.of_patron).
+        loans.sort(key=_newest_first)
         return [loan for loan in loans if loan.is_active or not open_only]
 
 
@@ -623,7 +624,7 @@ class _Holds(_Repository):
     def get(self, hold_id: int) -> Hold:
         hold = self.state.holds.get(hold_id)
         if hold is None:
-            raise _not_found("active hold", hold_id)
+            raise _not_found("hold", hold_id)
         self.state.touched.add(hold)
         return hold
 
@@ -656,7 +657,7 @@ class _Transports(_Repository):
     def get(self, transport_id: int) -> Transport:
         transport = self.state.transports.get(transport_id)
         if transport is None:
-            raise _not_found("open transport", transport_id)
+            raise _not_found("transport", transport_id)
         self.state.touched.add(transport)
         return transport
 

@@ -31,7 +31,6 @@ from operational.domain.model import (
     PatronCategory,
     Title,
     Transport,
-    TransportRoute,
 )
 from operational.domain.rules import Consortium
 
@@ -68,11 +67,7 @@ class ReferenceRepository(Repository):
         memberships = self.session.scalars(select(Membership)).all()
         branches = self.session.scalars(select(Branch)).all()
         routes = self.session.execute(select(van_route)).all()
-        direct = [r for r in routes if r.kind == TransportRoute.DIRECT]
-        hub_days = next((r.weekdays for r in routes if r.kind == TransportRoute.HUB), "135")
-        direct_days = direct[0].weekdays if direct else "12345"
-        direct = [(r.municipality_a, r.municipality_b) for r in direct]
-        return Consortium(memberships, branches, direct, hub_days, direct_days)
+        return Consortium.from_reference(memberships, branches, routes)
 
     def municipality(self, code: str) -> Municipality | None:
         return self.session.get(Municipality, code)

@@ -188,6 +188,19 @@ class Title:
         self.language = language
         self.added_at = added_at
 
+    @staticmethod
+    def default_collection(media_type: MediaType, audience: Audience, language: str) -> str:
+        """The collection a new title goes to when none is given."""
+        if media_type == MediaType.FILM:
+            return "film"
+        if media_type == MediaType.MAGAZINE:
+            return "magazines"
+        if audience == Audience.CHILD:
+            return "children"
+        if language != "sv":
+            return "languages"
+        return "adult-fiction"
+
     def added(self, now: datetime) -> CirculationEvent:
         return CirculationEvent(
             EventType.TITLE_ADDED,
@@ -434,6 +447,21 @@ class Hold:
     def is_active(self) -> bool:
         return self.status in ACTIVE_HOLD_STATUSES
 
+    @classmethod
+    def place(
+        cls,
+        title: Title,
+        patron: Patron,
+        pickup_branch_code: str,
+        now: datetime,
+        active_on_title: Hold | None,
+    ) -> Hold:
+        """A new hold; a patron has at most one active hold per title, so none while
+        active_on_title (the patron's active hold on it, if any) is there."""
+        if active_on_title is not None:
+            raise errors.DuplicateHold(f"patron already has an active hold on title {title.id}")
+        return cls(title, patron, pickup_branch_code, now)
+
     def placed(self) -> CirculationEvent:
         return CirculationEvent(
             EventType.HOLD_PLACED,
@@ -536,6 +564,16 @@ class Transport:
     @property
     def is_open(self) -> bool:
         return self.received_at is None and self.lost_at is None
+
+    @property
+    def hold_to_fill(self) -> Hold | None:
+        """The hold this copy travels to fill, while that hold still waits for it (one
+        cancelled or requeued meanwhile does not: the copy is then routed as if returned
+        at the destination)."""
+        hold = self.hold
+        if hold is not None and hold.status == HoldStatus.IN_TRANSIT and hold.item is self.item:
+            return hold
+        return None
 
     def _event(self, kind: EventType, now: datetime, branch_code: str) -> CirculationEvent:
         return CirculationEvent(

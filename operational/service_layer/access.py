@@ -15,7 +15,7 @@ from operational.domain.access import (
     new_token_secret,
     role_allows,
 )
-from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork as UnitOfWork
+from operational.service_layer.ports import TokenUnitOfWork as UnitOfWork
 
 
 class Unauthenticated(errors.DomainError):

@@ -1,5 +1,7 @@
-"""The lending core's use cases. Each runs in one unit of work: load, apply the domain rule,
-record the events, commit. Entrypoints (HTTP, CLI, the simulator) only call these.
+"""The lending core's use cases. Each runs in one unit of work: load and lock, ask the domain
+(operational.domain: the entities, and the consortium's sharing rules in rules.py), record
+the events, commit. The rules themselves are not written here. Entrypoints (HTTP, CLI, the
+simulator) only call these.
 
 Locking order, to stay free of deadlocks under concurrent writers: the title first (every
 use case that touches a title's copies or hold queue locks it), then the item, then the
@@ -10,14 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 
 from operational.clock import Clock, local_date
 from operational.domain import errors
 from operational.domain.events import CirculationEvent, EventType
 from operational.domain.model import (
     Audience,
-    BranchKind,
     Hold,
     HoldStatus,
     Item,
@@ -31,14 +31,10 @@ from operational.domain.model import (
     Transport,
     TransportReason,
 )
-from operational.domain.rules import LOST_IN_TRANSIT_AFTER, PICKUP_WINDOW
-from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork as UnitOfWork
+from operational.domain.rules import LOST_IN_TRANSIT_AFTER, PICKUP_WINDOW, ReturnAction
+from operational.service_layer.ports import UnitOfWork
 
-
-class ReturnAction(StrEnum):
-    SHELVED = "shelved"
-    TRANSPORT = "transport"
-    HOLD_TRAPPED = "hold_trapped"
+__all__ = ["ArrivalOutcome", "ReturnAction"]  # ReturnAction: the domain's, named here too
 
 
 @dataclass(frozen=True)
@@ -71,21 +67,13 @@ def register_patron(
                 f"unknown municipality code {home_municipality_code!r}",
                 field="home_municipality_code",
             )
-        consortium = uow.consortium
-        if home_branch_code is None:
-            home_branch_code = _main_branch(consortium, home_municipality_code)
-        branch = consortium.lending_branch(home_branch_code, field="home_branch_code")
-        if branch.municipality_code != home_municipality_code:
-            raise errors.InvalidRequest(
-                f"home branch {home_branch_code} is not in municipality {home_municipality_code}",
-                field="home_branch_code",
-            )
+        branch = uow.consortium.home_branch(home_municipality_code, home_branch_code)
         if uow.patrons.card_taken(card_number):
             raise errors.AlreadyExists(f"card number {card_number!r} is already registered")
         patron = Patron(
             card_number=card_number,
             home_municipality_code=home_municipality_code,
-            home_branch_code=home_branch_code,
+            home_branch_code=branch.code,
             category=category,
             registered_at=clock.now(),
             name=name,
@@ -97,28 +85,6 @@ def register_patron(
         uow.record(patron.registered())
         uow.commit()
         return patron
-
-
-def _main_branch(consortium, municipality_code: str) -> str:
-    for branch in consortium.branches.values():
-        if branch.municipality_code == municipality_code and branch.kind == BranchKind.MAIN:
-            return branch.code
-    raise errors.InvalidRequest(
-        f"municipality {municipality_code} has no main library", field="home_municipality_code"
-    )
-
-
-def default_collection(media_type: MediaType, audience: Audience, language: str) -> str:
-    """The collection a new title goes to when none is given."""
-    if media_type == MediaType.FILM:
-        return "film"
-    if media_type == MediaType.MAGAZINE:
-        return "magazines"
-    if audience == Audience.CHILD:
-        return "children"
-    if language != "sv":
-        return "languages"
-    return "adult-fiction"
 
 
 def add_title(
@@ -134,7 +100,7 @@ def add_title(
     collection_code: str | None = None,
 ) -> Title:
     with uow:
-        code = collection_code or default_collection(media_type, audience, language)
+        code = collection_code or Title.default_collection(media_type, audience, language)
         try:
             uow.reference.collection(code)
         except errors.NotFound:
@@ -204,12 +170,7 @@ def checkout(
         patron = uow.patrons.by_card(card_number)
         consortium.check_patron_may_use(patron, branch, day)
         item = _lock_item(uow, item_barcode)
-        owner = consortium.branch(item.home_branch_code).municipality_code
-        if not consortium.shares(patron.home_municipality_code, owner, day):
-            raise errors.NotPermitted(
-                f"item {item_barcode} belongs to municipality {owner}, which does not share "
-                f"with municipality {patron.home_municipality_code} on {day}"
-            )
+        consortium.check_patron_may_borrow(patron, item, day)
         title = item.title
         rule = uow.reference.rule(title.media_type, patron.category)
         ready_hold = (
@@ -258,12 +219,7 @@ def checkin(uow: UnitOfWork, clock: Clock, item_barcode: str, branch_code: str) 
         loan = uow.loans.open_for_item(item.id)
         if loan is None:
             raise errors.ItemNotOnLoan(f"item {item_barcode} is {item.status}, not on loan")
-        owner = consortium.branch(item.home_branch_code).municipality_code
-        if not consortium.shares(owner, branch.municipality_code, day):
-            raise errors.NotPermitted(
-                f"item {item_barcode} belongs to municipality {owner}; it cannot be returned at "
-                f"{branch_code} (municipality {branch.municipality_code}) on {day}"
-            )
+        consortium.check_may_return_at(item, branch, day)
         uow.record(loan.close(branch_code, now))
         item.shelve_at(branch_code)
         outcome = _route_arrival(uow, item, branch_code, now)
@@ -272,23 +228,21 @@ def checkin(uow: UnitOfWork, clock: Clock, item_barcode: str, branch_code: str) 
 
 
 def _route_arrival(uow: UnitOfWork, item: Item, branch_code: str, now: datetime) -> ArrivalOutcome:
-    """Decide where an item that is now free at branch_code goes next."""
-    consortium = uow.consortium
-    hold = consortium.hold_for_arriving_item(
-        item, uow.holds.waiting_for_title(item.title.id), local_date(now)
+    """Send an item that is now free at branch_code where the domain says it goes next."""
+    arrival = uow.consortium.arrival(
+        item,
+        branch_code,
+        uow.holds.waiting_for_title(item.title.id),
+        uow.reference.collection(item.title.collection_code),
+        local_date(now),
     )
-    if hold is not None:
-        transport = _fill_hold(uow, hold, item, now)
-        return ArrivalOutcome(ReturnAction.HOLD_TRAPPED, transport=transport, hold=hold)
-    floats = uow.reference.collection(item.title.collection_code).floats
-    if branch_code == item.home_branch_code or floats:
+    if arrival.action is ReturnAction.HOLD_TRAPPED:
+        transport = _fill_hold(uow, arrival.hold, item, now)
+        return ArrivalOutcome(ReturnAction.HOLD_TRAPPED, transport=transport, hold=arrival.hold)
+    if arrival.action is ReturnAction.SHELVED:
         return ArrivalOutcome(ReturnAction.SHELVED)
     transport, event = Transport.request(
-        item,
-        item.home_branch_code,
-        TransportReason.RETURN_HOME,
-        consortium.route(branch_code, item.home_branch_code),
-        now,
+        item, item.home_branch_code, TransportReason.RETURN_HOME, arrival.route, now
     )
     uow.transports.add(transport)
     uow.record(event)
@@ -337,19 +291,13 @@ def place_hold(
         patron = uow.patrons.by_card(card_number)
         uow.consortium.check_patron_may_use(patron, pickup, local_date(now))
         title = uow.titles.lock(uow.titles.get(title_id).id)
-        if uow.holds.active_for(patron.id, title.id) is not None:
-            raise errors.DuplicateHold(f"patron already has an active hold on title {title.id}")
-        hold = Hold(title, patron, pickup_branch_code, now)
+        active = uow.holds.active_for(patron.id, title.id)
+        hold = Hold.place(title, patron, pickup_branch_code, now, active)
         uow.holds.add(hold)
         uow.record(hold.placed())
         _target(uow, hold, now)
         uow.commit()
         return hold
-
-
-def get_hold(uow: UnitOfWork, hold_id: int) -> Hold:
-    with uow:
-        return uow.holds.get(hold_id)
 
 
 def cancel_hold(uow: UnitOfWork, clock: Clock, hold_id: int, reason: str = "patron") -> Hold:
@@ -413,12 +361,8 @@ def receive_transport(uow: UnitOfWork, clock: Clock, transport_id: int) -> Arriv
         uow.titles.lock(transport.item.title.id)
         uow.refresh(transport)
         uow.record(transport.receive(now))
-        hold = transport.hold
-        if (
-            hold is not None
-            and hold.status == HoldStatus.IN_TRANSIT
-            and hold.item is transport.item
-        ):
+        hold = transport.hold_to_fill
+        if hold is not None:
             uow.record(hold.make_ready(now, PICKUP_WINDOW))
             outcome = ArrivalOutcome(ReturnAction.HOLD_TRAPPED, hold=hold)
         else:
@@ -486,12 +430,3 @@ def change_membership(
         )
         uow.commit()
         return membership
-
-
-# ---------------------------------------------------------------- reading
-
-
-def loans_of_patron(uow: UnitOfWork, card_number: str) -> list[Loan]:
-    with uow:
-        patron = uow.patrons.by_card(card_number)
-        return uow.loans.of_patron(patron.id)

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from operational.adapters.catalogue import CopyRow, SearchPage, SearchQuery, copies_of
 from operational.adapters.pin_hashing import Argon2PinHasher
+from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork as UnitOfWork
 from operational.clock import Clock, local_date
 from operational.domain import errors
 from operational.domain.model import (
@@ -37,7 +38,6 @@ from operational.domain.visitors import (
     new_session_secret,
 )
 from operational.service_layer import services
-from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork as UnitOfWork
 
 
 def _detached(reading: UnitOfWork, value):

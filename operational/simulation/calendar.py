@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+
+from operational.clock import LIBRARY_TIMEZONE
 
 # Visits by month: a little lower around Christmas and in high summer (ISO 2789 loan
 # statistics of Swedish libraries show the same shape).
@@ -71,3 +73,24 @@ def next_day_matching(day: date, weekdays: str, after: bool = True) -> date:
             return candidate
         candidate += timedelta(days=1)
     raise ValueError(f"no day matching weekdays {weekdays!r} near {day}")
+
+
+def at(day: date, hour: float) -> datetime:
+    """A local time on a simulated day, as UTC."""
+    midnight = _steady_midnight(day)
+    if midnight is not None and 0 <= hour < 24:
+        # The same moment as below, without a time-zone lookup per call.
+        return midnight + timedelta(hours=hour)
+    moment = datetime.combine(day, time(0), tzinfo=LIBRARY_TIMEZONE) + timedelta(hours=hour)
+    return moment.astimezone(UTC)
+
+
+@cache
+def _steady_midnight(day: date) -> datetime | None:
+    """The libraries' midnight starting a day without a clock change, as UTC (None on the
+    two days a year the clocks go forward or back)."""
+    first = datetime.combine(day, time(0), tzinfo=LIBRARY_TIMEZONE).utcoffset()
+    last = datetime.combine(day, time(23, 59, 59, 999999), tzinfo=LIBRARY_TIMEZONE).utcoffset()
+    if first != last:
+        return None
+    return (datetime.combine(day, time(0)) - first).replace(tzinfo=UTC)

@@ -11,8 +11,9 @@ All blocking: the report site is built only on marts that pass (it is downstream
   equal the loans of its residents in fct_loans (suppressed cells aside);
 - `loans_returned_after_checkout` (fct_loans): returned, due and initially due at or after
   the checkout; one row per loan;
-- `small_counts_suppressed` (equity marts): no published count resting on people (every one
-  of the dbt var `people_counts`) is 1 to threshold-1 (docs/metrics.md, "Small numbers");
+- `small_counts_suppressed` (equity marts and the loans between municipalities): no published
+  count resting on people is 1 to threshold-1 (in the equity marts every one of the dbt var
+  `people_counts`; docs/metrics.md, "Small numbers");
 - `no_personal_data` (every model under models/marts/): no personal column; the marts that
   are published as they are (`mart_*`, `dim_*`) carry no pseudonym either, and where a
   fact keeps `patron_key` it is a 64-hex-digit pseudonym.
@@ -41,6 +42,8 @@ from privacy.rules import (
 
 MONTH_MART = "mart_equity_municipality_month"
 YEAR_MART = "mart_equity_municipality_year"
+PAIR_MONTH_MART = "mart_loans_between_municipalities_month"
+PAIR_YEAR_MART = "mart_loans_between_municipalities_year"
 LOANS, HOLDS, TRANSPORTS = "fct_loans", "fct_holds", "fct_transports"
 
 # Stated bounds (docs/metrics.md; Swedish public libraries lend roughly 2-10 items a year per
@@ -67,6 +70,23 @@ NON_NEGATIVE = (
     "hold_wait_days_median",
     "hold_wait_days_p90",
 )
+# The counts of people (and of loans and holds resting on them) of the loans between
+# municipalities.
+PAIR_COUNTS = ("loans", "borrowers", "holds_filled", "hold_patrons")
+# Each mart whose small counts are checked: its key columns and its counted columns (the
+# equity marts': the dbt var people_counts, privacy/rules.py).
+SMALL_COUNT_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    MONTH_MART: (("municipality_code", "period_start"), tuple(people_counts())),
+    YEAR_MART: (("municipality_code", "period_start"), tuple(people_counts())),
+    PAIR_MONTH_MART: (
+        ("owner_municipality_code", "borrower_municipality_code", "period_start"),
+        PAIR_COUNTS,
+    ),
+    PAIR_YEAR_MART: (
+        ("owner_municipality_code", "borrower_municipality_code", "period_start"),
+        PAIR_COUNTS,
+    ),
+}
 # Fact tables and the landed events that make their rows, by the month column of each.
 FACT_EVENTS = {
     LOANS: ("checkout", "checkout_month"),
@@ -87,6 +107,8 @@ EXPECTED_MART_CHECKS = {
     (LOANS, "loans_returned_after_checkout"),
     (MONTH_MART, "small_counts_suppressed"),
     (YEAR_MART, "small_counts_suppressed"),
+    (PAIR_MONTH_MART, "small_counts_suppressed"),
+    (PAIR_YEAR_MART, "small_counts_suppressed"),
     (MONTH_MART, "no_personal_data"),
     (YEAR_MART, "no_personal_data"),
 }
@@ -331,18 +353,16 @@ def fact_loan_time_frames(settings: Settings, model: Model) -> list[gx.Frame]:
 
 def small_count_frames(settings: Settings, model: Model) -> list[gx.Frame]:
     gxe = gx.expectations()
-    counted = list(people_counts())  # every published count resting on people
+    keys, counted = SMALL_COUNT_COLUMNS[model.name]
     with Reader(settings, warehouse=True) as reader:
-        counts = reader.df(
-            f"select municipality_code, period_start, {', '.join(counted)} from {model.relation}"
-        )
+        counts = reader.df(f"select {', '.join(keys + counted)} from {model.relation}")
     small = small_counts()
     return [
         gx.Frame(
             f"{model.name}_people",
             counts,
             [gxe.ExpectColumnValuesToNotBeInSet(column=c, value_set=small) for c in counted],
-            ids=("municipality_code", "period_start"),
+            ids=keys,
             note=f"published counts resting on people: null (suppressed), 0 or at least "
             f"{suppression_threshold()}",
         )
@@ -416,6 +436,8 @@ def mart_evaluators(models: Mapping[str, Model]) -> dict[tuple[str, str], Evalua
     for name in (MONTH_MART, YEAR_MART):
         if name in models:
             add(name, "per_capita_within_bounds", bounds_frames)
+    for name in SMALL_COUNT_COLUMNS:
+        if name in models:
             add(name, "small_counts_suppressed", small_count_frames)
     if MONTH_MART in models:
         add(MONTH_MART, "every_member_present_every_month", presence_frames)

@@ -13,10 +13,10 @@ from collections import Counter
 import httpx
 import pytest
 
+from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from operational.clock import SystemClock
 from operational.domain.access import Role
 from operational.service_layer import access
-from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from tests.operational.desk import Desk
 from tests.operational.invariants import feed_violations, state_violations
 from tests.server import ServerProcess

@@ -48,6 +48,7 @@ KEYED_MODELS = {
     "int_equity_loans_keyed",
     "int_equity_holds_keyed",
     "int_goal_one_card_month_keyed",
+    "int_municipality_pairs_keyed",
     "int_patrons",
 }
 
@@ -238,6 +239,7 @@ def test_no_warehouse_table_holds_a_key_from_before_the_cutoff(retention: Retent
             "retained_equity_loan_people",
             "retained_equity_hold_people",
             "retained_goal_one_card_month",
+            "retained_municipality_pair_people",
         }
         periods = connection.execute(
             "select distinct period_type, period_start from retention.retained_equity_loan_people"

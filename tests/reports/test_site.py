@@ -168,6 +168,81 @@ def test_municipality_pages_exist_for_all_nine_members(
     assert scanned == {"earlier_members", "joiners"}
 
 
+PAIR_COUNTS = ("loans", "borrowers", "holds_filled", "hold_patrons")
+
+
+def test_municipality_pages_break_the_exchange_down_by_partner(
+    report_site, browser_context
+) -> None:
+    """Who lends to whom: the pairs the site ships hold no count resting on 1-4 people
+    (the small pairs are null, from both ends), and a municipality's page shows its
+    partners one by one, with a hidden pair as a dash."""
+    warehouse = report_site.warehouse
+    rows = [
+        row
+        for path, table in harness.site_tables(report_site.build_dir)
+        if path.stem == "municipality_partners_year"
+        for row in table.to_pylist()
+    ]
+    assert rows, "the site ships the pairs (source query municipality_partners_year)"
+    for row in rows:
+        for column in PAIR_COUNTS:
+            value = row[column]
+            assert value is None or value == 0 or value >= 5, (column, row)
+        assert (row["loans"] is None) == row["loans_suppressed"], row
+        assert (row["hold_patrons"] is None) == row["holds_suppressed"], row
+    shipped = {(r["slug"], r["direction"], r["partner_name"], r["year"]): r for r in rows}
+    small = warehouse.query_dicts(
+        """
+        select owner.municipality_name as owner, borrower.municipality_name as borrower,
+            year(pairs.period_start) as year
+        from intermediate.int_municipality_pairs as pairs
+        join dim_municipality as owner
+            on owner.municipality_code = pairs.owner_municipality_code
+        join dim_municipality as borrower
+            on borrower.municipality_code = pairs.borrower_municipality_code
+        where pairs.period_type = 'year' and pairs.borrowers between 1 and 4
+        """
+    )
+    assert small, "the test data should have pairs resting on 1-4 people"
+    for pair in small:
+        for key in (
+            (slug(pair["owner"]), "lends", pair["borrower"], pair["year"]),
+            (slug(pair["borrower"]), "borrows", pair["owner"], pair["year"]),
+        ):
+            assert shipped[key]["loans"] is None and shipped[key]["borrowers"] is None, key
+
+    # The page of the municipality with the most partners in the latest year lists them.
+    latest = max(row["year"] for row in rows)
+    partners: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        if row["year"] == latest:
+            partners[row["slug"]].add(row["partner_name"])
+    page = max(sorted(partners), key=lambda name: len(partners[name]))
+    visit = harness.visit(browser_context, report_site.url(f"/kommuner/{page}/"))
+    assert not visit.problems(), "\n".join(visit.problems())
+    table = shown(visit, "kommun-partner")
+    for partner in partners[page]:
+        assert partner in table, f"{page}: partner {partner} missing from the table"
+    published = [
+        row["loans"]
+        for row in rows
+        if row["slug"] == page and row["year"] == latest and row["loans"] is not None
+    ]
+    hidden = [
+        row
+        for row in rows
+        if row["slug"] == page and row["year"] == latest and row["loans"] is None
+    ]
+    assert published, f"{page}: some pair of {latest} should be published"
+    # loans under a thousand need no digit grouping to be found in the text (Evidence ships
+    # bigints as doubles)
+    assert any(str(int(loans)) in table for loans in published if loans < 1000), table
+    if hidden:
+        assert re.search(r"(^|\s)[-–](\s|$)", table), "a hidden pair is shown as a dash"
+    visit.page.close()
+
+
 # ------------------------------------------------------------------ figures = the warehouse
 
 

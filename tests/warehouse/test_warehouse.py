@@ -121,6 +121,51 @@ def test_marts_suppress_every_count_of_fewer_than_five(built_warehouse: BuiltWar
     assert small_cells > 0, "at this scale some cells must rest on fewer than five people"
 
 
+def test_loans_between_municipalities_add_up_and_hide_small_pairs(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    # every loan of an item to a resident of another municipality is in exactly one pair:
+    # an owner's pairs add up to its loans to non-residents, a borrower municipality's to
+    # its residents' shared loans (unsuppressed, in intermediate)
+    for side, column in (("owner", "loans_to_non_residents"), ("borrower", "shared_loans")):
+        differences = built_warehouse.query(
+            f"""
+            select e.municipality_code, e.period_type, e.period_start
+            from intermediate.int_equity_municipality_period as e
+            left join (
+                select {side}_municipality_code as municipality_code, period_type,
+                    period_start, sum(loans) as loans
+                from intermediate.int_municipality_pairs
+                group by all
+            ) as p using (municipality_code, period_type, period_start)
+            where e.{column} <> coalesce(p.loans, 0)
+            """
+        )
+        assert differences == [], (side, differences[:5])
+    for grain in ("month", "year"):
+        mart = f"main.mart_loans_between_municipalities_{grain}"
+        for column in ("loans", "borrowers", "holds_filled", "hold_patrons"):
+            (small,) = built_warehouse.query(
+                f"select count(*) from {mart} where {column} between 1 and 4"
+            )[0]
+            assert small == 0, f"{mart}.{column} publishes a count of 1-4"
+        # the rule bites at this scale: pairs resting on 1-4 people are hidden, and in the
+        # months some resting on more (complementary suppression; the years' lines already
+        # hide enough small pairs)
+        (primary, complementary) = built_warehouse.query(
+            f"""
+            select
+                count(*) filter (where i.borrowers between 1 and 4),
+                count(*) filter (where i.borrowers >= 5 and m.loans_suppressed)
+            from {mart} as m
+            join intermediate.int_municipality_pairs as i
+                using (owner_municipality_code, borrower_municipality_code, period_start)
+            where i.period_type = '{grain}' and m.loans is null
+            """
+        )[0]
+        assert primary > 0 and (complementary > 0 or grain == "year"), (grain, complementary)
+
+
 def test_data_says_it_is_simulated(built_warehouse: BuiltWarehouse) -> None:
     [(is_simulated, scale, source)] = built_warehouse.query(
         "select is_simulated, population_scale, data_source from main.mart_data_provenance"

@@ -19,12 +19,12 @@ from sqlalchemy import Engine, func, select
 
 from operational.adapters import tables
 from operational.adapters.pin_hashing import Argon2PinHasher
+from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from operational.clock import SimulatedClock, SystemClock
 from operational.domain.model import Audience, MediaType, PatronCategory
 from operational.entrypoints.api import create_app
 from operational.entrypoints.web import WebSettings
 from operational.service_layer import services, visitors
-from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 NORA, LINDESBERG, LAXA = "1884", "1885", "1860"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from ingestion import ingest
 from operational.adapters import schema, tables
 from operational.adapters.database import create_database_engine
+from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from operational.clock import SystemClock
 from operational.service_layer import visitors
-from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from privacy.rules import PERSONAL_COLUMN_NAMES
 from privacy.scan import Needles, personal_values, scan
 from tests.conftest import REFERENCE_DIR

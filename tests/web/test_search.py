@@ -13,10 +13,10 @@ from sqlalchemy import select, text, update
 from operational.adapters import schema, tables
 from operational.adapters.batch import BatchUnitOfWork, MemoryState
 from operational.adapters.catalogue import PAGE_SIZE, SearchQuery
+from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from operational.clock import SimulatedClock
 from operational.domain.model import Audience, MediaType
 from operational.service_layer import services, visitors
-from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from tests.conftest import REFERENCE_DIR
 
 

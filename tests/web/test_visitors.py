@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from operational.adapters import tables
+from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from operational.clock import SimulatedClock, SystemClock
 from operational.domain import errors
 from operational.domain.model import Audience, MediaType, PatronCategory
 from operational.domain.visitors import SESSION_IDLE_TIMEOUT, WeakPin, csrf_token_for
 from operational.service_layer import services, visitors
-from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 
 def reading(library):

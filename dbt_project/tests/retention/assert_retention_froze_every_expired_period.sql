@@ -1,6 +1,7 @@
 {{ config(tags=['retention']) }}
 -- Run by the retention step after freezing and before the landing loses any key: every
--- municipality and period that begins before the cutoff has its people counts frozen, and
+-- municipality (and pair of municipalities) and period that begins before the cutoff has
+-- its people counts frozen, and
 -- every month of a year that begins before the cutoff its year-to-date "one card" counts.
 -- (The values themselves are the ones computed in the same run; once keys are gone they
 -- cannot be compared again.) Without the var retention_cutoff it checks nothing.
@@ -22,6 +23,14 @@ hold_people as (
 
     select retained.*
     from {{ ref('retained_equity_hold_people') }} as retained
+    inner join provenance on provenance.database_id = retained.database_id
+
+),
+
+pair_people as (
+
+    select retained.*
+    from {{ ref('retained_municipality_pair_people') }} as retained
     inner join provenance on provenance.database_id = retained.database_id
 
 ),
@@ -49,6 +58,18 @@ select 'holds', computed.municipality_code, computed.period_type, computed.perio
 from {{ ref('int_equity_holds_keyed') }} as computed
 left join hold_people as frozen
     on frozen.municipality_code = computed.municipality_code
+    and frozen.period_type = computed.period_type
+    and frozen.period_start = computed.period_start
+where {{ before_retention_cutoff('computed.period_start') }}
+  and frozen.period_start is null
+
+union all
+
+select 'pairs', computed.owner_municipality_code, computed.period_type, computed.period_start
+from {{ ref('int_municipality_pairs_keyed') }} as computed
+left join pair_people as frozen
+    on frozen.owner_municipality_code = computed.owner_municipality_code
+    and frozen.borrower_municipality_code = computed.borrower_municipality_code
     and frozen.period_type = computed.period_type
     and frozen.period_start = computed.period_start
 where {{ before_retention_cutoff('computed.period_start') }}

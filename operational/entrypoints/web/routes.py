@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from operational.adapters.catalogue import SearchQuery
 from operational.adapters.pin_hashing import Argon2PinHasher
+from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from operational.clock import Clock, local_date
 from operational.domain import errors
 from operational.domain.model import Audience, HoldStatus, MediaType
@@ -38,7 +39,6 @@ from operational.domain.visitors import csrf_matches
 from operational.entrypoints.throttle import TooManyFailedAttempts
 from operational.entrypoints.web import security, texts
 from operational.service_layer import visitors
-from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 log = logging.getLogger(__name__)
 

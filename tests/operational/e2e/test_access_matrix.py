@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from operational.clock import SimulatedClock
 from operational.domain.access import Permission, Role, role_allows
 from operational.entrypoints.api import create_app
 from operational.service_layer import access
-from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from tests.conftest import local
 
 # (method, path) → the permission it needs (docs/domain.md's role table).

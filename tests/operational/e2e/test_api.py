@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from operational.clock import SimulatedClock
 from operational.domain.access import Role
 from operational.entrypoints.api import create_app
 from operational.service_layer import access
-from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from tests.conftest import local
 
 

@@ -23,10 +23,10 @@ import pytest
 from bibbla.config import PROJECT_ROOT
 from operational.adapters import schema as database
 from operational.adapters.database import create_database_engine
+from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from operational.clock import SystemClock
 from operational.domain.access import Role
 from operational.service_layer import access, services
-from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from tests.conftest import REFERENCE_DIR
 from tests.operational.desk import Desk
 from tests.server import running_server

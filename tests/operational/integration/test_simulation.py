@@ -262,11 +262,11 @@ def test_hold_waits_of_the_five_fall_after_the_join(join_runs):
 def test_the_feed_says_the_data_is_simulated(tmp_path):
     from fastapi.testclient import TestClient
 
+    from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
     from operational.clock import SystemClock
     from operational.domain.access import Role
     from operational.entrypoints.api import create_app
     from operational.service_layer import access
-    from operational.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
     engine = sqlite_engine(tmp_path / "feed.sqlite")
     simulate(engine, date(2024, 3, 1), date(2024, 3, 3), scale=0.01)

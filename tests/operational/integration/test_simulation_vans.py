@@ -36,8 +36,9 @@ from operational.adapters import tables
 from operational.clock import local_date
 from operational.domain.model import TransportRoute
 from operational.simulation import calendar
+from operational.simulation.behaviour import LOST_IN_TRANSIT, MISSED_VAN, VAN_LEAVES_AT
+from operational.simulation.calendar import at
 from operational.simulation.randomness import unit
-from operational.simulation.simulator import LOST_IN_TRANSIT, MISSED_VAN, VAN_LEAVES_AT, at
 from tests.conftest import REFERENCE_DIR
 from tests.operational.integration.test_simulation import simulate, sqlite_engine
 
@@ -146,7 +147,7 @@ def test_the_lending_core_knows_the_reference_timetable(run):
     assert consortium.van_days(TransportRoute.DIRECT) == routes.direct_days == "12345"
     assert consortium.direct_routes == routes.direct_pairs == {frozenset(("1884", "1885"))}
     for route in TransportRoute:
-        assert simulation._van_days(route) == routes.days(str(route))
+        assert consortium.van_days(route) == routes.days(str(route))
 
 
 def test_every_transport_takes_the_route_between_its_municipalities(run):

@@ -13,6 +13,7 @@ from operational.domain.model import (
     Branch,
     BranchKind,
     CirculationRule,
+    Collection,
     Hold,
     HoldStatus,
     Item,
@@ -26,7 +27,7 @@ from operational.domain.model import (
     TransportReason,
     TransportRoute,
 )
-from operational.domain.rules import PICKUP_WINDOW, Consortium
+from operational.domain.rules import PICKUP_WINDOW, Arrival, Consortium, ReturnAction
 
 NOW = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 BEFORE_JOIN = date(2025, 3, 31)
@@ -270,3 +271,88 @@ class TestTransport:
         copy.check_out(patron(), "NORA", NOW, rule(), 0, False, None)
         with pytest.raises(errors.ItemNotAvailable):
             Transport.request(copy, "KUM", TransportReason.REBALANCE, TransportRoute.HUB, NOW)
+
+
+class TestRulesMovedFromTheServiceLayer:
+    """The choices the use cases used to make themselves (issue 16, item 2)."""
+
+    def test_a_new_patrons_home_branch(self):
+        c = consortium()
+        assert c.home_branch(LINDESBERG, None).code == "LIND"  # the main library
+        assert c.home_branch(LINDESBERG, "LIND-FEL").code == "LIND-FEL"
+        with pytest.raises(errors.InvalidRequest, match="not in municipality") as refused:
+            c.home_branch(NORA, "LIND-FEL")
+        assert refused.value.field == "home_branch_code"
+        with pytest.raises(errors.InvalidRequest, match="hub"):
+            c.home_branch("1880", "HUB")
+        with pytest.raises(errors.InvalidRequest, match="no main library") as refused:
+            c.home_branch("1814", None)
+        assert refused.value.field == "home_municipality_code"
+
+    def test_a_new_titles_default_collection(self):
+        default = Title.default_collection
+        assert default(MediaType.FILM, Audience.CHILD, "ar") == "film"
+        assert default(MediaType.MAGAZINE, Audience.ADULT, "sv") == "magazines"
+        assert default(MediaType.BOOK, Audience.CHILD, "ar") == "children"
+        assert default(MediaType.BOOK, Audience.ADULT, "ar") == "languages"
+        assert default(MediaType.BOOK, Audience.ADULT, "sv") == "adult-fiction"
+
+    def test_a_copy_is_borrowed_and_returned_only_where_its_owner_shares(self):
+        c = consortium()
+        kumla_copy = item("KUM", 1)
+        assert c.owner_of(kumla_copy) == KUMLA
+        assert not c.may_borrow(patron(NORA), kumla_copy, BEFORE_JOIN)
+        with pytest.raises(errors.NotPermitted, match="does not share"):
+            c.check_patron_may_borrow(patron(NORA), kumla_copy, BEFORE_JOIN)
+        c.check_patron_may_borrow(patron(NORA), kumla_copy, AFTER_JOIN)
+        with pytest.raises(errors.NotPermitted, match="cannot be returned at NORA"):
+            c.check_may_return_at(kumla_copy, c.branch("NORA"), BEFORE_JOIN)
+        c.check_may_return_at(kumla_copy, c.branch("KUM"), BEFORE_JOIN)
+        assert c.may_use(KUMLA, c.branch("KUM"), BEFORE_JOIN)
+        assert not c.may_use(KUMLA, c.branch("NORA"), BEFORE_JOIN)
+
+    def test_an_arrival_is_trapped_shelved_or_sent_home(self):
+        c = consortium()
+        fixed, floating = Collection("adult-fiction", "", False), Collection("languages", "", True)
+        copy = item("NORA", 1)
+        copy.current_branch_code = "LIND"
+        assert c.arrival(copy, "LIND", [], fixed, AFTER_JOIN) == Arrival(
+            ReturnAction.TRANSPORT, route=TransportRoute.DIRECT
+        )
+        assert c.arrival(copy, "LIND", [], floating, AFTER_JOIN).action == ReturnAction.SHELVED
+        copy.current_branch_code = "NORA"
+        assert c.arrival(copy, "NORA", [], fixed, AFTER_JOIN).action == ReturnAction.SHELVED
+        waiting = Hold(copy.title, patron(LINDESBERG), "LIND", NOW)
+        waiting.id = 7
+        assert c.arrival(copy, "NORA", [waiting], fixed, AFTER_JOIN) == Arrival(
+            ReturnAction.HOLD_TRAPPED, hold=waiting
+        )
+        # A Kumla patron's hold before Kumla joined is not filled by a Nora copy.
+        kumla = Hold(copy.title, patron(KUMLA), "KUM", NOW)
+        assert c.arrival(copy, "NORA", [kumla], fixed, BEFORE_JOIN).action == "shelved"
+
+    def test_the_vans_days(self):
+        c = consortium()
+        assert c.van_days(TransportRoute.LOCAL) == "12345"
+        assert c.van_days(TransportRoute.DIRECT) == "12345"
+        monday, tuesday = date(2025, 6, 2), date(2025, 6, 3)
+        assert c.van_runs_on(TransportRoute.HUB, monday)
+        assert not c.van_runs_on(TransportRoute.HUB, tuesday)
+        assert not c.van_runs_on(TransportRoute.LOCAL, date(2025, 6, 7))  # a Saturday
+
+    def test_one_active_hold_per_patron_and_title(self):
+        first = Hold.place(title(), patron(NORA), "NORA", NOW, None)
+        with pytest.raises(errors.DuplicateHold):
+            Hold.place(first.title, first.patron, "NORA", NOW, first)
+
+    def test_a_transport_fills_its_hold_only_while_the_hold_waits_for_that_copy(self):
+        copy = item("KUM", 1)
+        hold = Hold(copy.title, patron(NORA), "NORA", NOW)
+        hold.trap(copy, "KUM", NOW)
+        transport, _ = Transport.request(
+            copy, "NORA", TransportReason.HOLD, TransportRoute.HUB, NOW, hold=hold
+        )
+        hold.set_in_transit()
+        assert transport.hold_to_fill is hold
+        hold.cancel(NOW, "patron")
+        assert transport.hold_to_fill is None
