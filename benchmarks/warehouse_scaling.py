@@ -37,13 +37,13 @@ import duckdb
 from benchmarks.common import Measurement, format_table, ratio, run_measured, write_results
 from benchmarks.lab import Lab, replicate_landing
 from bibbla.config import Settings
-from bibbla.warehouse import (
+from tests.spark.targets import dbt_command, spark_missing, spark_state, target_environment
+from warehouse.build import (
     DUCKDB_PATH_VARIABLE,
     PARTIAL_PARSE_CACHE,
     keep_parsed_project,
     seed_parsed_project,
 )
-from tests.spark.targets import dbt_command, spark_missing, spark_state, target_environment
 
 BUILD = ["build", "--exclude", "test_type:unit"]
 

@@ -10,10 +10,18 @@ from pathlib import Path
 
 
 def run_streaming(
-    command: list[str], cwd: Path, env: dict[str, str], log: Callable[[str], None]
+    command: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    log: Callable[[str], None],
+    *,
+    tail_lines: int = 40,
+    for_message: Callable[[str], str | None] | None = None,
 ) -> tuple[int, str]:
-    """Run command; returns its exit code and its last 40 lines, indented for a message."""
-    tail: deque[str] = deque(maxlen=40)
+    """Run command; returns its exit code and its last `tail_lines` lines, indented for a
+    message. `for_message` shortens a line for the message, or leaves it out (None); every
+    line goes to `log` as it is."""
+    tail: deque[str] = deque(maxlen=tail_lines)
     with subprocess.Popen(
         command,
         cwd=cwd,
@@ -28,7 +36,9 @@ def run_streaming(
         assert process.stdout is not None
         for line in process.stdout:
             line = line.rstrip("\n")
-            tail.append(line)
+            kept = line if for_message is None else for_message(line)
+            if kept is not None:
+                tail.append(kept)
             log(line)
         code = process.wait()
     return code, "\n".join(f"  | {line}" for line in tail)

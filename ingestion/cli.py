@@ -5,6 +5,7 @@
     bibbla ingest verify               every event landed exactly once? histories consistent?
     bibbla ingest compact              turn daily copies into the change history (once)
     bibbla ingest retention [--dry-run]  remove patron keys older than BIBBLA_RETENTION_MONTHS
+                                         (with the warehouse: wired in bibbla/cli.py)
     bibbla ingest kb-fetch --year Y    download KB's statistics (needs internet)
 
 Exit status: 0 when every step landed (quarantined rows are reported, and fail the
@@ -25,7 +26,6 @@ from ingestion.pipeline import ingest
 from ingestion.reference import land_reference
 from ingestion.reference_files import known_municipalities
 from ingestion.report import RunReport
-from ingestion.retention import apply_retention
 from ingestion.snapshots import land_snapshots
 from ingestion.verify import (
     check_feed_landing,
@@ -51,7 +51,7 @@ BATCH_ROWS = typer.Option(
 )
 
 
-def _say(message: str) -> None:
+def say(message: str) -> None:
     typer.echo(message)
 
 
@@ -65,7 +65,7 @@ def _finish(report: RunReport) -> None:
         )
 
 
-def _refuse(error: IngestionError) -> typer.Exit:
+def refuse(error: IngestionError) -> typer.Exit:
     typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
     return typer.Exit(code=2)
 
@@ -77,9 +77,7 @@ def run_all(
     """Land everything: new events, today's snapshots, the reference files."""
     if context.invoked_subcommand is not None:
         return
-    outcome = ingest(
-        get_settings(), full_refresh=full_refresh, batch_rows=batch_rows, progress=_say
-    )
+    outcome = ingest(get_settings(), full_refresh=full_refresh, batch_rows=batch_rows, progress=say)
     if outcome.rows_quarantined:
         typer.secho(
             f"{outcome.rows_quarantined} rows quarantined in landing/_quarantine/ (see reasons)",
@@ -97,20 +95,20 @@ def events(full_refresh: bool = FULL_REFRESH, batch_rows: int | None = BATCH_ROW
     try:
         _finish(
             extract_events(
-                get_settings(), full_refresh=full_refresh, batch_rows=batch_rows, progress=_say
+                get_settings(), full_refresh=full_refresh, batch_rows=batch_rows, progress=say
             )
         )
     except IngestionError as error:
-        raise _refuse(error) from None
+        raise refuse(error) from None
 
 
 @app.command("snapshots")
 def snapshots() -> None:
     """Copy the slowly changing tables as of the newest event."""
     try:
-        _finish(land_snapshots(get_settings(), progress=_say))
+        _finish(land_snapshots(get_settings(), progress=say))
     except IngestionError as error:
-        raise _refuse(error) from None
+        raise refuse(error) from None
 
 
 @app.command("compact")
@@ -118,9 +116,9 @@ def compact_landing() -> None:
     """Turn a landing of daily copies (before the change history) into the history, once:
     checked copy by copy before anything moves; the copies are kept in _superseded/."""
     try:
-        typer.echo(compact(get_settings(), progress=_say).summary())
+        typer.echo(compact(get_settings(), progress=say).summary())
     except IngestionError as error:
-        raise _refuse(error) from None
+        raise refuse(error) from None
 
 
 @app.command("reference")
@@ -131,9 +129,9 @@ def reference(
 ) -> None:
     """Check and land the reference files (population, budget, goals, KB statistics)."""
     try:
-        _finish(land_reference(get_settings(), through_year=through_year, progress=_say))
+        _finish(land_reference(get_settings(), through_year=through_year, progress=say))
     except IngestionError as error:
-        raise _refuse(error) from None
+        raise refuse(error) from None
 
 
 @app.command("verify")
@@ -162,31 +160,6 @@ def verify() -> None:
         raise typer.Exit(code=1)
 
 
-@app.command("retention")
-def retention(
-    dry_run: bool = typer.Option(
-        False, "--dry-run", help="Only say what would be removed; change nothing."
-    ),
-) -> None:
-    """Remove the patron keys of events older than BIBBLA_RETENTION_MONTHS (default 36)
-    from the landing and the warehouse's facts, keeping every aggregate: the counts of
-    distinct people of those periods are frozen in the warehouse first
-    (ingestion/LANDING.md, "Retention"). dbt's own output goes to stderr."""
-    from bibbla.warehouse import DbtRetentionWarehouse, WarehouseBuildError
-
-    settings = get_settings()
-    try:
-        report = apply_retention(
-            settings, DbtRetentionWarehouse(settings), dry_run=dry_run, progress=_say
-        )
-    except IngestionError as error:
-        raise _refuse(error) from None
-    except WarehouseBuildError as error:
-        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=1) from None
-    typer.echo(report.summary())
-
-
 @app.command("kb-fetch")
 def kb_fetch(
     year: list[int] = typer.Option(..., "--year", help="Sample year(s) to fetch."),
@@ -210,10 +183,10 @@ def kb_fetch(
             municipality or sorted(known),
             year,
             term or kb_bibstat.DEFAULT_TERMS,
-            progress=_say,
+            progress=say,
         )
     except IngestionError as error:
-        raise _refuse(error) from None
+        raise refuse(error) from None
     typer.echo(f"{len(written)} pages saved; run `bibbla ingest reference` to land them")
 
 

@@ -62,6 +62,11 @@ class Table:
     def column_names(self) -> list[str]:
         return [column.name for column in self.columns]
 
+    @property
+    def about_patrons(self) -> bool:
+        """Whether each row belongs to one patron (it carries their pseudonym)."""
+        return "patron_key" in self.column_names
+
     def conform(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The frame's contract columns, in contract order and types (missing ones null)."""
         return frame.select(

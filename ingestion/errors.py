@@ -57,6 +57,11 @@ class ReferenceFileError(IngestionError):
         self.path, self.line, self.field, self.problem = path, line, field, problem
 
 
+class PersonalColumnRead(IngestionError):
+    """Ingestion read a column of the lending core that it must never read (privacy/rules.py):
+    a mistake in its own column selection, caught before anything was written."""
+
+
 class LandingUnwritable(IngestionError):
     """The landing folder cannot take the data: a full disk, a read-only file system, no
     permission. Nothing new was landed and the watermark is where it was."""

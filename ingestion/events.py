@@ -18,12 +18,12 @@ from bibbla.config import Settings
 from ingestion import faults, files, validation
 from ingestion.contract import CIRCULATION_EVENT, quarantine_table
 from ingestion.errors import landing_writes
-from ingestion.guard import admit, check_feed
 from ingestion.landing import Landing
-from ingestion.pseudonyms import Pseudonymiser, key_fingerprint, load_key
+from ingestion.pseudonyms import Pseudonymiser
 from ingestion.report import RunReport
-from ingestion.source import FeedPosition, OperationalSource, now_utc
-from ingestion.state import StateStore
+from ingestion.run import landing_run
+from ingestion.source import FeedPosition, now_utc
+from privacy.rules import PERSONAL_DETAIL_KEYS
 
 Progress = Callable[[str], None]
 
@@ -59,8 +59,8 @@ REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
 }
 DUE_TYPES = ("checkout", "renew")
 BRANCH_COLUMNS = ("branch_code", "from_branch_code", "to_branch_code")
-# Keys that would be personal data in `details` (docs/domain.md says none is ever written there).
-PERSONAL_DETAIL_KEYS = ("name", "email", "phone", "card_number", "birth_date", "address")
+# Keys that would be personal data in `details` (docs/domain.md says none is ever written
+# there): the personal columns of privacy/rules.py and a patron's `name`.
 _PERSONAL_DETAIL = r'"(' + "|".join(PERSONAL_DETAIL_KEYS) + r')"\s*:'
 
 
@@ -87,6 +87,7 @@ def check_events(
     batch: pl.DataFrame, branch_codes: set[str], pseudonymiser: Pseudonymiser
 ) -> validation.Checked:
     """Type, check and pseudonymise one batch read from the lending core."""
+    validation.check_selection(CIRCULATION_EVENT, batch.columns)
     typed, checks = validation.coerce(batch, SOURCE_SCHEMA)
     missing = typed["details"].is_null()
     if missing.any():
@@ -103,9 +104,7 @@ def check_events(
     typed = typed.with_columns(pseudonymiser.patron_keys(typed["patron_id"]).alias("patron_key"))
     checked = validation.split(typed, checks + _event_checks(branch_codes))
     # The raw patron id was needed by the checks; it goes no further.
-    checked.landed = checked.landed.drop("patron_id")
-    checked.quarantined = checked.quarantined.drop("patron_id")
-    return checked
+    return validation.drop_personal(checked)
 
 
 def _land_batch(
@@ -156,25 +155,13 @@ def extract_events(
     """
     say = progress or (lambda _message: None)
     batch_rows = batch_rows or settings.ingest_batch_rows
-    key = load_key(settings)
-    landing = Landing(settings.landing_path)
-    store = StateStore(landing.root)
-    report = RunReport("events", started_at=now_utc(), full_refresh=full_refresh)
-    table_report = report.table(CIRCULATION_EVENT.name)
 
-    with store.lock(), OperationalSource(settings.operational_db_url) as source:
-        identity = source.identity()
-        report.database_id = identity.database_id
-        state, notes, moved = admit(
-            store, landing, identity, key_fingerprint(key), full_refresh=full_refresh
-        )
-        report.notes += notes
-        position = source.feed_position()
-        check_feed(state, position)
-        report.recovery = landing.recover(identity.database_id, state.watermark)
-        report.recovery.folders_moved_aside = moved
+    with landing_run(settings, "events", full_refresh=full_refresh) as run:
+        source, landing, store, state = run.source, run.landing, run.store, run.state
+        identity, position, report = run.identity, run.position, run.report
+        table_report = report.table(CIRCULATION_EVENT.name)
         branch_codes = set(source.frame("SELECT code FROM branch")["code"].to_list())
-        pseudonymiser = Pseudonymiser(key)
+        pseudonymiser = Pseudonymiser(run.key)
 
         watermark = report.watermark_before = state.watermark
         upper = position.last_event_id
@@ -211,9 +198,6 @@ def extract_events(
         report.watermark_after = watermark
         report.as_of = _local_date(position, settings.timezone)
         landing.ensure_quarantine_schema(CIRCULATION_EVENT)
-
-    report.finished_at = now_utc()
-    store.log_run(report.to_dict())
     return report
 
 

@@ -37,7 +37,7 @@ what is not frozen yet, a file is either rewritten whole or not at all, and the 
 rebuild whatever months still hold keys the landing no longer has.
 
 This module knows the landing; the warehouse side comes in through `RetentionWarehouse`
-(bibbla/warehouse.py implements it with dbt), so ingestion never runs dbt itself.
+(warehouse/retention.py implements it with dbt), so ingestion never runs dbt itself.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class RetentionIncomplete(IngestionError):
 
 
 class RetentionWarehouse(Protocol):
-    """The warehouse side of a retention run (bibbla.warehouse.DbtRetentionWarehouse)."""
+    """The warehouse side of a retention run (warehouse.retention.DbtRetentionWarehouse)."""
 
     def exists(self) -> bool:
         """Whether there is a built warehouse (facts) to freeze the aggregates in."""

@@ -31,12 +31,11 @@ from ingestion import contract, files, history, validation
 from ingestion.contract import Table, quarantine_table
 from ingestion.errors import LandingInconsistent, landing_writes
 from ingestion.events import Progress
-from ingestion.guard import admit, check_feed
 from ingestion.landing import Landing
-from ingestion.pseudonyms import Pseudonymiser, age_band, key_fingerprint, load_key
+from ingestion.pseudonyms import Pseudonymiser, age_band
 from ingestion.report import RunReport
-from ingestion.source import OperationalSource, now_utc
-from ingestion.state import StateStore
+from ingestion.run import landing_run
+from ingestion.source import now_utc
 
 
 @dataclass(frozen=True)
@@ -106,8 +105,9 @@ SOURCES = (
         branches=("home_branch_code", "current_branch_code"),
         timestamps=("added_at", "withdrawn_at"),
     ),
-    # Name, e-mail, phone and card number are not even selected; the birth date is read
-    # only to compute the age band and dropped before anything is written.
+    # Name, e-mail, phone and card number are not even selected (validation.check_selection
+    # refuses them); the birth date is read only to compute the age band and dropped before
+    # anything is written (privacy/rules.py says which is which).
     SnapshotSource(
         contract.PATRON,
         "SELECT id AS patron_id, home_municipality_code, home_branch_code, category, "
@@ -177,6 +177,7 @@ def _check(
     as_of: AsOf,
     pseudonymiser: Pseudonymiser,
 ) -> validation.Checked:
+    validation.check_selection(source.table, frame.columns)
     schema = dict(source.table.schema)
     if source.has_patron:
         schema["patron_id"] = pl.Int64()
@@ -210,12 +211,8 @@ def _check(
         checks.append(
             pl.when(pl.struct(key).is_duplicated()).then(pl.lit(f"{', '.join(key)} is not unique"))
         )
-    checked = validation.split(typed, checks)
     # Identifying columns were needed by the checks; they go no further.
-    personal = [c for c in ("patron_id", "birth_date") if c in typed.columns]
-    checked.landed = checked.landed.drop(personal)
-    checked.quarantined = checked.quarantined.drop(personal)
-    return checked
+    return validation.drop_personal(validation.split(typed, checks))
 
 
 @landing_writes
@@ -226,22 +223,10 @@ def land_snapshots(settings: Settings, *, progress: Progress | None = None) -> R
     database or pseudonym key differs from the landing's (run events with a full refresh).
     """
     say = progress or (lambda _message: None)
-    key = load_key(settings)
-    landing = Landing(settings.landing_path)
-    store = StateStore(landing.root)
-    report = RunReport("snapshots", started_at=now_utc())
 
-    with store.lock(), OperationalSource(settings.operational_db_url) as source:
-        identity = source.identity()
-        report.database_id = identity.database_id
-        state, notes, moved = admit(
-            store, landing, identity, key_fingerprint(key), full_refresh=False
-        )
-        report.notes += notes
-        position = source.feed_position()
-        check_feed(state, position)
-        report.recovery = landing.recover(identity.database_id, state.watermark)
-        report.recovery.folders_moved_aside = moved
+    with landing_run(settings, "snapshots") as run:
+        source, landing, store, state = run.source, run.landing, run.store, run.state
+        identity, position, report = run.identity, run.position, run.report
         if position.last_occurred_at is not None:
             as_of = _as_of(position.last_occurred_at, "newest_event", settings.timezone)
         else:
@@ -251,7 +236,7 @@ def land_snapshots(settings: Settings, *, progress: Progress | None = None) -> R
 
         branch_codes = set(source.frame("SELECT code FROM branch")["code"].to_list())
         municipality_codes = set(source.frame("SELECT code FROM municipality")["code"].to_list())
-        pseudonymiser = Pseudonymiser(key)
+        pseudonymiser = Pseudonymiser(run.key)
         lineage = [
             pl.lit(identity.database_id).alias("database_id"),
             pl.lit(position.last_event_id, pl.Int64).alias("snapshot_event_id"),
@@ -325,9 +310,6 @@ def land_snapshots(settings: Settings, *, progress: Progress | None = None) -> R
 
         state.database(identity.database_id).last_snapshot_as_of = as_of.day.isoformat()
         store.commit(state)
-
-    report.finished_at = now_utc()
-    store.log_run(report.to_dict())
     return report
 
 

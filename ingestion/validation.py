@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from ingestion.contract import QUARANTINE_REASON
+from ingestion.contract import QUARANTINE_REASON, Table
+from ingestion.errors import PersonalColumnRead
 from ingestion.source import to_utc
+from privacy.rules import PATRON_NAME, Handling, handling
 
 REASON = QUARANTINE_REASON.name
 SEPARATOR = "; "
@@ -42,6 +44,31 @@ class Checked:
     landed: pl.DataFrame
     quarantined: pl.DataFrame
     reasons: Counter[str] = field(default_factory=Counter)
+
+
+def check_selection(table: Table, columns: Iterable[str]) -> None:
+    """Refuse a read that selected a column ingestion never reads (privacy/rules.py): only
+    the ones it turns into patron_key and age_band may be read at all."""
+    never_read = [
+        column
+        for column in columns
+        if handling(column) is Handling.NEVER_READ
+        or (column == PATRON_NAME and table.about_patrons)
+    ]
+    if never_read:
+        raise PersonalColumnRead(
+            f"{table.name}: ingestion selected {', '.join(never_read)} from the lending core, "
+            "which it must never read (privacy/rules.py)"
+        )
+
+
+def drop_personal(checked: Checked) -> Checked:
+    """The personal columns that were read only to be pseudonymised or generalised
+    (privacy/rules.py): the checks needed them; they go no further."""
+    for name in ("landed", "quarantined"):
+        frame = getattr(checked, name)
+        setattr(checked, name, frame.drop([c for c in frame.columns if handling(c) is not None]))
+    return checked
 
 
 def coerce_column(values: pl.Series, dtype: pl.DataType) -> pl.Series:

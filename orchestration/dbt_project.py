@@ -26,7 +26,7 @@ from dagster._utils import run_with_concurrent_update_guard
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from bibbla.config import Settings
-from bibbla.warehouse import DBT_PROJECT_DIR, run_dbt
+from warehouse.build import DBT_PROJECT_DIR, run_dbt
 
 LANDING_PREFIX = "landing"
 # dbt sources whose tables are landing tables (the quarantine source reads the quarantine
@@ -73,7 +73,7 @@ def manifest_is_stale(project: DbtProject) -> bool:
 
 def _parse(project: DbtProject, settings: Settings) -> None:
     """`dbt parse` into the project's target folder (the manifest the graph is built from),
-    in this process like every dbt command of the pipeline (bibbla.warehouse.run_dbt)."""
+    in this process like every dbt command of the pipeline (warehouse.build.run_dbt)."""
     run_dbt(
         ["parse", "--quiet"],
         settings,

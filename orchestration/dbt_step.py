@@ -1,7 +1,7 @@
 """A dbt command of a pipeline step, run in the step's own process, with dagster-dbt's events.
 
 dagster-dbt's `DbtCliResource` starts a dbt process per command and reads its JSON log; here
-the command runs in the step's process instead (`bibbla.warehouse.run_dbt`, which says why),
+the command runs in the step's process instead (`warehouse.build.run_dbt`, which says why),
 and its node results (the same structured events dbt writes as JSON lines) are turned into
 Dagster events by dagster-dbt's own code: an `Output` per model and seed built, an
 `AssetCheckResult` per dbt test with pass or fail, as `DbtCliInvocation.stream()` yields
@@ -31,8 +31,8 @@ from dagster_dbt.asset_utils import (
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
 from bibbla.config import Settings
-from bibbla.warehouse import DBT_PROJECT_DIR, WarehouseBuildError, run_dbt
 from orchestration.dbt_project import BibblaDbtTranslator
+from warehouse.build import DBT_PROJECT_DIR, WarehouseBuildError, run_dbt
 
 # Called with each Dagster event as its dbt node finishes (from dbt's worker threads).
 OnEvent = Callable[[Any], None]

@@ -4,7 +4,7 @@ Assets, checks, the sensor and the schedule take `settings: ResourceParam[Settin
 there is no second place where a path or URL is configured. Tests build the definitions
 with their own `Settings` (see `definitions.build_definitions`). dbt needs no resource: the
 steps run it in their own process with the paths from the settings
-(bibbla.warehouse.run_dbt, orchestration/dbt_step.py).
+(warehouse.build.run_dbt, orchestration/dbt_step.py).
 """
 
 from __future__ import annotations

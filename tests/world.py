@@ -39,6 +39,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from bibbla.config import PROJECT_ROOT, Settings
+from tests.settings import environment, settings_under
 
 BIBBLA = str(Path(sys.executable).with_name("bibbla"))
 KEY = "test-pseudonym-key-warehouse-0123456789"
@@ -49,24 +50,6 @@ WORLD_ROOT_VARIABLE = "BIBBLA_TEST_WORLD_ROOT"
 
 class WorldError(RuntimeError):
     """A step of the world could not be built; the message has its output."""
-
-
-def environment(settings: Settings, dagster_home: Path | None = None) -> dict[str, str]:
-    """The process environment with these settings and nobody else's BIBBLA_*."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("BIBBLA_")}
-    env.update(
-        {
-            "BIBBLA_ENV": "test",
-            "BIBBLA_DATA_DIR": str(settings.data_dir),
-            "BIBBLA_LANDING": str(settings.landing_path),
-            "BIBBLA_WAREHOUSE": str(settings.warehouse_path),
-            "BIBBLA_OPERATIONAL_DB": settings.operational_db,
-            "BIBBLA_PSEUDONYM_KEY": KEY,
-        }
-    )
-    if dagster_home is not None:
-        env["DAGSTER_HOME"] = str(dagster_home)
-    return env
 
 
 def bibbla(arguments: list[str], env: dict[str, str], check: bool = True):
@@ -106,22 +89,14 @@ class World:
 
     @property
     def settings(self) -> Settings:
-        data = self.root / "data"
-        return Settings(
-            env="test",
-            data_dir=data,
-            landing=data / "landing",
-            warehouse=data / "warehouse.duckdb",
-            operational_db=self.operational_url,
-            pseudonym_key=KEY,
-        )
+        return settings_under(self.root, KEY)
 
     def env(self) -> dict[str, str]:
         return environment(self.settings, self.dagster_home)
 
 
 def build_world(root: Path, log: Callable[[str], None] = print) -> World:
-    from bibbla.warehouse import build_warehouse
+    from warehouse.build import build_warehouse
 
     root.mkdir(parents=True, exist_ok=True)
     placeholder = World(root, [], "", 0, 0.0)

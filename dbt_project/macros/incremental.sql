@@ -13,7 +13,7 @@
 
 {#- The highest event id already in an incremental fact: events above it are new. Ids
     are gap-free and commit-ordered within one lending-core database (LANDING.md), and a
-    landing holds one database (bibbla/warehouse.py rebuilds from scratch when it changes). -#}
+    landing holds one database (warehouse/build.py rebuilds from scratch when it changes). -#}
 {% macro fact_watermark() -%}
     (select coalesce(max(last_event_id), 0) from {{ this }})
 {%- endmacro %}

@@ -94,7 +94,7 @@
         or f.shared_loans_suppressed or f.net_lending_suppressed
         or f.collection_turnover_suppressed or f.holds_suppressed
         or f.multi_municipality_suppressed
-        {%- for count in ['loans', 'borrowers', 'renewals', 'child_loans', 'shared_loans', 'loans_of_own_items', 'loans_to_non_residents', 'holds_placed', 'holds_cancelled_by_patron', 'holds_ready', 'holds_open', 'multi_municipality_borrowers'] %}
+        {%- for count in var('people_counts').values() %}
         or {{ is_small_count('m.' ~ count) }}
         {%- endfor %}
     ) as has_suppressed_cells,

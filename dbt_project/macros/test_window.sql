@@ -9,7 +9,7 @@
     So a data test on a model whose meta names a `tested_partition_column` is limited to
     `column >= BIBBLA_TESTS_SINCE` when that variable is set. `bibbla warehouse build`
     (and the pipeline's dbt step) set it on an incremental build to the newest snapshot
-    date the warehouse was last built from (mart_data_provenance; bibbla/warehouse.py):
+    date the warehouse was last built from (mart_data_provenance; warehouse/build.py):
     that date's partition is tested again (a second ingestion on one day replaces it), as
     is everything landed since, including partitions of runs whose build failed, since the
     provenance only moves on a successful build. A full refresh, a first build and `dbt

@@ -1,7 +1,7 @@
 """Retention of patron keys as an asset: `retention/patron_keys`, on its own monthly job.
 
 It runs `ingestion.retention.apply_retention` with the dbt-backed warehouse side
-(`bibbla.warehouse.DbtRetentionWarehouse`): freeze the aggregates that count people in the
+(`warehouse.retention.DbtRetentionWarehouse`): freeze the aggregates that count people in the
 periods before the cutoff, remove the patron keys dated before it from the landing, and
 rebuild the warehouse, whose marts come out unchanged. The materialisation records the
 cutoff and what was removed. It sits downstream of the facts and the keyed landing tables
@@ -14,7 +14,6 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from bibbla.config import Settings
-from bibbla.warehouse import FACT_KEY_DATES, DbtRetentionWarehouse, WarehouseBuildError
 from ingestion.errors import IngestionError, LandingBusy
 from ingestion.retention import (
     KEYED_EVENT_TABLES,
@@ -24,6 +23,8 @@ from ingestion.retention import (
 )
 from orchestration.assets.landing import IO_RETRY
 from orchestration.dbt_project import dbt_folder, landing_key
+from warehouse.build import WarehouseBuildError
+from warehouse.retention import FACT_KEY_DATES, DbtRetentionWarehouse
 
 RETENTION_KEY = dg.AssetKey(["retention", "patron_keys"])
 RETENTION_GROUP = "retention"

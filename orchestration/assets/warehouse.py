@@ -8,7 +8,7 @@ blocking check on the landing keeps the whole build from running on bad data.
 dbt runs in the step's process (orchestration/dbt_step.py). Row counts and previews are read
 after it has finished: while dbt builds, the warehouse file is open for writing, and DuckDB
 lets nobody else open it, not another process and not another connection of this one with
-another configuration; dbt's is closed when the command ends (bibbla/dbt_invocation.py).
+another configuration; dbt's is closed when the command ends (warehouse/dbt_invocation.py).
 """
 
 from collections.abc import Iterator, Mapping
@@ -21,10 +21,10 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtProject, dbt_assets
 
 from bibbla.config import Settings
-from bibbla.warehouse import NoEventsLanded, WarehouseBuildError, plan_build, run_dbt
 from orchestration.dbt_project import BibblaDbtTranslator, Model, dbt_folder
 from orchestration.dbt_step import run_dbt_assets
 from orchestration.metadata import markdown_table
+from warehouse.build import NoEventsLanded, WarehouseBuildError, plan_build, run_dbt
 
 DOCS_KEY = dg.AssetKey(["dbt_docs"])
 # Models shown with a few rows in the UI (what the reports read, and the dimensions).
@@ -90,7 +90,7 @@ def build_warehouse_assets(project: DbtProject) -> dg.AssetsDefinition:
         settings: dg.ResourceParam[Settings],
     ) -> Iterator[Any]:
         """`dbt build`: the warehouse's models and their tests, in dependency order, as
-        `bibbla warehouse build` plans it (bibbla.warehouse.plan_build)."""
+        `bibbla warehouse build` plans it (warehouse.build.plan_build)."""
         target = dbt_folder(settings) / "target"
         try:
             plan = plan_build(settings)

@@ -12,7 +12,8 @@ All blocking: the report site is built only on marts that pass (it is downstream
 - `loans_returned_after_checkout` (fct_loans): returned, due and initially due at or after
   the checkout; one row per loan;
 - `small_counts_suppressed` (equity marts and the loans between municipalities): no published
-  count of 1-4 people (docs/metrics.md, "Small numbers");
+  count resting on people is 1 to threshold-1 (in the equity marts every one of the dbt var
+  `people_counts`; docs/metrics.md, "Small numbers");
 - `no_personal_data` (every model under models/marts/): no personal column; the marts that
   are published as they are (`mart_*`, `dim_*`) carry no pseudonym either, and where a
   fact keeps `patron_key` it is a 64-hex-digit pseudonym.
@@ -28,13 +29,16 @@ from dagster import AssetCheckExecutionContext
 
 from bibbla.config import Settings
 from orchestration.checks import gx
-from orchestration.checks.landing import (
-    PERSONAL_COLUMN_PATTERN,
-    PERSONAL_COLUMNS,
-    PSEUDONYM_PATTERN,
-)
 from orchestration.checks.reading import Reader
 from orchestration.dbt_project import Model, landing_key
+from privacy.rules import (
+    PERSONAL_COLUMN_NAMES,
+    PERSONAL_COLUMN_PATTERN,
+    PSEUDONYM_PATTERN,
+    people_counts,
+    small_counts,
+    suppression_threshold,
+)
 
 MONTH_MART = "mart_equity_municipality_month"
 YEAR_MART = "mart_equity_municipality_year"
@@ -66,14 +70,14 @@ NON_NEGATIVE = (
     "hold_wait_days_median",
     "hold_wait_days_p90",
 )
-# Counts of people in the published marts (docs/metrics.md: fewer than 5 people is suppressed).
-PEOPLE_COUNTS = ("active_borrowers", "multi_municipality_borrowers")
-# The same for the loans between municipalities: the people and the counts resting on them.
+# The counts of people (and of loans and holds resting on them) of the loans between
+# municipalities.
 PAIR_COUNTS = ("loans", "borrowers", "holds_filled", "hold_patrons")
-# Each mart whose small counts are checked: its key columns and its counted columns.
+# Each mart whose small counts are checked: its key columns and its counted columns (the
+# equity marts': the dbt var people_counts, privacy/rules.py).
 SMALL_COUNT_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    MONTH_MART: (("municipality_code", "period_start"), PEOPLE_COUNTS),
-    YEAR_MART: (("municipality_code", "period_start"), PEOPLE_COUNTS),
+    MONTH_MART: (("municipality_code", "period_start"), tuple(people_counts())),
+    YEAR_MART: (("municipality_code", "period_start"), tuple(people_counts())),
     PAIR_MONTH_MART: (
         ("owner_municipality_code", "borrower_municipality_code", "period_start"),
         PAIR_COUNTS,
@@ -83,7 +87,6 @@ SMALL_COUNT_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         PAIR_COUNTS,
     ),
 }
-SUPPRESSION_THRESHOLD = 5
 # Fact tables and the landed events that make their rows, by the month column of each.
 FACT_EVENTS = {
     LOANS: ("checkout", "checkout_month"),
@@ -353,15 +356,15 @@ def small_count_frames(settings: Settings, model: Model) -> list[gx.Frame]:
     keys, counted = SMALL_COUNT_COLUMNS[model.name]
     with Reader(settings, warehouse=True) as reader:
         counts = reader.df(f"select {', '.join(keys + counted)} from {model.relation}")
-    small = list(range(1, SUPPRESSION_THRESHOLD))
+    small = small_counts()
     return [
         gx.Frame(
             f"{model.name}_people",
             counts,
             [gxe.ExpectColumnValuesToNotBeInSet(column=c, value_set=small) for c in counted],
             ids=keys,
-            note=f"published counts of people: null (suppressed), 0 or at least "
-            f"{SUPPRESSION_THRESHOLD}",
+            note=f"published counts resting on people: null (suppressed), 0 or at least "
+            f"{suppression_threshold()}",
         )
     ]
 
@@ -374,7 +377,7 @@ def mart_personal_data_frames(settings: Settings, model: Model) -> list[gx.Frame
 
     gxe = gx.expectations()
     published = model.name.startswith(PUBLISHED_PREFIXES)
-    denied = list(PERSONAL_COLUMNS) + (["patron_key"] if published else [])
+    denied = sorted(PERSONAL_COLUMN_NAMES) + (["patron_key"] if published else [])
     with Reader(settings, warehouse=True) as reader:
         columns = reader.columns_of(model.relation)
         frames = [
@@ -468,7 +471,8 @@ _DESCRIPTIONS = {
     "month equal its residents' loans in fct_loans.",
     "loans_returned_after_checkout": "One row per loan; returned, due and initially due at or "
     "after the checkout.",
-    "small_counts_suppressed": "No published count of 1-4 people (suppressed cells are null).",
+    "small_counts_suppressed": "No published count resting on people is 1-4 (suppressed cells "
+    "are null).",
     "no_personal_data": "No personal column; published marts (mart_*, dim_*) carry no "
     "pseudonym; a fact's patron_key is a 64-hex-digit pseudonym.",
 }

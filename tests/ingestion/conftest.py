@@ -6,17 +6,19 @@ from __future__ import annotations
 import glob
 import shutil
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 
 from bibbla.config import Settings
+from operational.adapters import tables
 from operational.domain.model import PatronCategory
 from tests.conftest import REFERENCE_DIR, local
 from tests.operational.desk import KUMLA, LINDESBERG, NORA, Desk
+from tests.settings import settings_under
 
 KEY = "test-pseudonym-key-0123456789abcdef"
 
@@ -24,16 +26,13 @@ KEY = "test-pseudonym-key-0123456789abcdef"
 def make_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
     """Settings for one test: its own data and landing folders, a known key."""
     values = {
-        "env": "test",
-        "data_dir": tmp_path / "data",
         "landing": tmp_path / "landing",
         "operational_db": database_url,
-        "pseudonym_key": KEY,
         "reference_dir": REFERENCE_DIR,
         "ingest_batch_rows": 1000,
+        **overrides,
     }
-    values.update(overrides)
-    return Settings(**values)
+    return settings_under(tmp_path, values.pop("pseudonym_key", KEY), **values)
 
 
 @pytest.fixture
@@ -156,3 +155,26 @@ def reference_copy(tmp_path: Path) -> Path:
 
 def clock_at(desk: Desk, *args) -> None:
     desk.clock.set(local(*args))
+
+
+# ------------------------------------------------------- rows behind the lending core's back
+
+NOW = datetime(2025, 6, 2, 8, tzinfo=UTC)
+EMPTY_EVENT = {
+    **{column.name: None for column in tables.circulation_event.columns},
+    "occurred_at": NOW,
+    "details": {},
+}
+
+
+def append_events(engine, rows: list[dict]) -> list[int]:
+    """Append raw rows to the feed behind the lending core's back, with proper ids."""
+    with engine.begin() as connection:
+        last = connection.execute(select(tables.feed_counter.c.last_id)).scalar_one()
+        ids = list(range(last + 1, last + 1 + len(rows)))
+        connection.execute(
+            tables.circulation_event.insert(),
+            [{**EMPTY_EVENT, **row, "id": i} for i, row in zip(ids, rows, strict=True)],
+        )
+        connection.execute(update(tables.feed_counter).values(last_id=ids[-1]))
+    return ids

@@ -10,14 +10,17 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import pytest
 
-from ingestion import ingest
-from tests.ingestion.conftest import History
-from tests.ingestion.test_quarantine import append_events
+from ingestion import contract, ingest
+from ingestion.contract import TABLES
+from ingestion.errors import PersonalColumnRead
+from ingestion.validation import check_selection
+from privacy.rules import PATRON_NAME, PERSONAL_COLUMNS, Handling, handling, is_personal
+from tests.ingestion.conftest import History, append_events
 
-PERSONAL_COLUMNS = {"patron_id", "card_number", "email", "phone", "birth_date"}
 # Tables about patrons, where a `name` column would be a person's name.
-PATRON_TABLES = {"patron", "open_loan", "active_hold", "circulation_event"}
+PATRON_TABLES = {name for name, table in TABLES.items() if table.about_patrons}
 
 
 def scan_landing(root: Path, personal_values: list[str]) -> list[str]:
@@ -31,9 +34,7 @@ def scan_landing(root: Path, personal_values: list[str]) -> list[str]:
             continue
         table = pq.read_table(path)
         for column in table.column_names:
-            if column in PERSONAL_COLUMNS or (
-                column == "name" and PATRON_TABLES & set(where.parts)
-            ):
+            if is_personal(column) or (column == PATRON_NAME and PATRON_TABLES & set(where.parts)):
                 findings.append(f"{where}: personal column {column!r}")
             texts = pc.cast(table[column], pa.string()).drop_null().unique().to_pylist()
             findings += [
@@ -81,3 +82,43 @@ def test_no_personal_data_lands_anywhere(settings, engine, history: History):
     assert len(patrons) == len(history.patrons)
     assert {len(row["patron_key"]) for row in patrons} == {64}
     assert sorted(row["age_band"] for row in patrons) == ["0-15", "25-44", "65+"]
+
+
+def test_every_personal_column_of_the_lending_core_is_on_the_list():
+    """The one list (privacy/rules.py) covers what the lending core actually holds about a
+    person, under the names ingestion would read it by."""
+    from operational.adapters import tables
+
+    held = {
+        "patron_id" if column.name == "id" else column.name
+        for column in tables.patron.columns
+        if column.name not in NOT_PERSONAL_PATRON_COLUMNS
+    } | {tables.patron_pin.c.pin_hash.name}
+    assert held == {"patron_id", "card_number", "name", "email", "phone", "birth_date", "pin_hash"}
+    assert [name for name in held if not is_personal(name) and name != PATRON_NAME] == []
+    assert all(personal.reason for personal in PERSONAL_COLUMNS)
+    assert {handling(c) for c in ("patron_id", "birth_date", "email", "branch_code")} == {
+        Handling.PSEUDONYMISED,
+        Handling.GENERALISED,
+        Handling.NEVER_READ,
+        None,
+    }
+
+
+# The patron table's columns that say nothing about who the person is.
+NOT_PERSONAL_PATRON_COLUMNS = {
+    "home_municipality_code",
+    "home_branch_code",
+    "category",
+    "registered_at",
+}
+
+
+def test_ingestion_refuses_to_read_a_personal_column():
+    """Only the columns ingestion turns into patron_key and age_band may be read at all."""
+    with pytest.raises(PersonalColumnRead, match="card_number"):
+        check_selection(contract.PATRON, ["patron_id", "card_number"])
+    with pytest.raises(PersonalColumnRead, match="name"):
+        check_selection(contract.PATRON, ["patron_id", "name"])
+    check_selection(contract.BRANCH, ["code", "name"])  # a branch's name is no person's
+    check_selection(contract.PATRON, ["patron_id", "birth_date", "category"])

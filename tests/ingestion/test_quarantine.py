@@ -9,29 +9,8 @@ from sqlalchemy import select, text, update
 
 from ingestion import check_feed_landing, extract_events, land_snapshots
 from operational.adapters import tables
-from tests.ingestion.conftest import landed, make_settings
+from tests.ingestion.conftest import NOW, append_events, landed, make_settings
 from tests.operational.desk import Desk
-
-NOW = datetime(2025, 6, 2, 8, tzinfo=UTC)
-EMPTY_EVENT = {
-    **{column.name: None for column in tables.circulation_event.columns},
-    "occurred_at": NOW,
-    "details": {},
-}
-
-
-def append_events(engine, rows: list[dict]) -> list[int]:
-    """Append raw rows to the feed behind the lending core's back, with proper ids."""
-    with engine.begin() as connection:
-        last = connection.execute(select(tables.feed_counter.c.last_id)).scalar_one()
-        ids = list(range(last + 1, last + 1 + len(rows)))
-        connection.execute(
-            tables.circulation_event.insert(),
-            [{**EMPTY_EVENT, **row, "id": i} for i, row in zip(ids, rows, strict=True)],
-        )
-        connection.execute(update(tables.feed_counter).values(last_id=ids[-1]))
-    return ids
-
 
 BAD_EVENTS = [
     (

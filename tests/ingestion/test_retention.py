@@ -16,9 +16,9 @@ from pydantic import ValidationError
 from sqlalchemy import select, text, update
 from typer.testing import CliRunner
 
+from bibbla.cli import app as bibbla_app
 from bibbla.config import Settings, get_settings
 from ingestion import check_landing_files, extract_events, land_snapshots
-from ingestion.cli import app as ingest_app
 from ingestion.errors import LandingBusy
 from ingestion.retention import (
     RetentionRefused,
@@ -393,12 +393,12 @@ def test_bibbla_ingest_retention_dry_run(
     get_settings.cache_clear()
     try:
         runner = CliRunner()
-        dry = runner.invoke(ingest_app, ["retention", "--dry-run"])
+        dry = runner.invoke(bibbla_app, ["ingest", "retention", "--dry-run"])
         assert dry.exit_code == 0, dry.output
         assert "cutoff 2026-01-01" in dry.output
         assert "would be removed" in dry.output and "warehouse: not built yet" in dry.output
         # without a warehouse nothing may go: refused, exit status 2, nothing changed
-        refused = runner.invoke(ingest_app, ["retention"])
+        refused = runner.invoke(bibbla_app, ["ingest", "retention"])
         assert refused.exit_code == 2
         assert "bibbla warehouse build" in refused.output
     finally:

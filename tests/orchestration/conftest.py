@@ -17,7 +17,8 @@ import dagster as dg
 import pytest
 
 from bibbla.config import Settings
-from tests.world import World, bibbla, environment, shared_root, shared_world
+from tests.settings import environment
+from tests.world import World, bibbla, shared_root, shared_world
 
 __all__ = ["Copy", "PipelineRun", "bibbla", "environment"]
 

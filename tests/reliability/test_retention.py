@@ -15,7 +15,6 @@ January keep their keys. A snapshot is landed on 2024-11-25, before the cutoff.
 from __future__ import annotations
 
 import math
-import os
 import shutil
 import subprocess
 import sys
@@ -30,11 +29,12 @@ import polars as pl
 import pytest
 
 from bibbla.config import PROJECT_ROOT, Settings
-from bibbla.warehouse import run_dbt
 from ingestion.contract import TABLES
 from ingestion.history import read_history, state_on
 from orchestration.assets.retention import patron_keys
+from tests.settings import environment, settings_under
 from tests.stress import STRESS
+from warehouse.build import run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -90,29 +90,12 @@ def _mtimes(folder: Path) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def retention(tmp_path_factory: pytest.TempPathFactory) -> Retention:
     root = tmp_path_factory.mktemp("retention")
-    database = f"sqlite:///{root / 'operational.sqlite'}"
-    settings = Settings(
-        env="test",
-        data_dir=root / "data",
-        landing=root / "data" / "landing",
-        warehouse=root / "data" / "warehouse.duckdb",
-        operational_db=database,
-        pseudonym_key=KEY,
-        retention_months=1,
+    settings = settings_under(root, KEY, retention_months=1)
+    database = settings.operational_db_url
+    # dbt's artefacts away from dbt_project/target, which others may be reading
+    env = environment(
+        settings, DBT_TARGET_PATH=str(root / "dbt-target"), DBT_LOG_PATH=str(root / "dbt-logs")
     )
-    env = {key: value for key, value in os.environ.items() if not key.startswith("BIBBLA_")}
-    env |= {
-        "BIBBLA_ENV": "test",
-        "BIBBLA_DATA_DIR": str(settings.data_dir),
-        "BIBBLA_LANDING": str(settings.landing_path),
-        "BIBBLA_WAREHOUSE": str(settings.warehouse_path),
-        "BIBBLA_OPERATIONAL_DB": database,
-        "BIBBLA_PSEUDONYM_KEY": KEY,
-        "BIBBLA_RETENTION_MONTHS": "1",
-        # dbt's artefacts away from dbt_project/target, which others may be reading
-        "DBT_TARGET_PATH": str(root / "dbt-target"),
-        "DBT_LOG_PATH": str(root / "dbt-logs"),
-    }
     _bibbla(["db", "init", "--reset", "--db", database], env)
     simulate = ["simulate", "--db", database, "--scale", SCALE, "--seed", SEED]
     _bibbla([*simulate, "--start", START, "--end", END, "--days", FIRST_DAYS], env)

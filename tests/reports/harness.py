@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bibbla.privacy import table_cells
 from bibbla.reports import REPORTS_DIR, make_server
+from privacy.scan import table_cells
 
 CHROMIUM = Path(os.environ.get("BIBBLA_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bibbla.privacy import Needles, personal_values, scan
+from privacy.scan import Needles, personal_values, scan
 
 CANARY = {"name": {"Kanarie Fågelsson"}, "email": {"kanarie@example.se"}}
 

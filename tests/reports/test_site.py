@@ -28,6 +28,7 @@ from fractions import Fraction
 
 import pytest
 
+from privacy.rules import people_counts
 from tests.reports import harness
 from tests.reports.conftest import SIMULATION_SCALE
 
@@ -411,18 +412,7 @@ def test_table_downloads_as_csv_by_keyboard_and_on_a_phone(
 # The per-municipality cells of the equity marts and the unsuppressed intermediate column
 # each comes from.
 SUPPRESSIBLE = {
-    "loans": "loans",
-    "active_borrowers": "borrowers",
-    "renewals": "renewals",
-    "child_loans": "child_loans",
-    "shared_loans": "shared_loans",
-    "loans_of_own_items": "loans_of_own_items",
-    "loans_to_non_residents": "loans_to_non_residents",
-    "holds_placed": "holds_placed",
-    "holds_cancelled_by_patron": "holds_cancelled_by_patron",
-    "holds_ready": "holds_ready",
-    "holds_open": "holds_open",
-    "multi_municipality_borrowers": "multi_municipality_borrowers",
+    **people_counts(),
     "loans_per_capita": "loans_per_capita",
     "renewals_per_capita": "renewals_per_capita",
     "active_borrower_share": "active_borrower_share",
@@ -438,8 +428,7 @@ SUPPRESSIBLE = {
 # Source queries with one row per municipality and period (and their grain). A new one must
 # be added here, or the test fails rather than skip it.
 PER_MUNICIPALITY_PERIOD = {
-    "municipality_month": "month",
-    "municipality_year": "year",
+    "municipality_periods": None,
     "municipality_metrics": None,
 }  # None: a `grain` column says
 
@@ -597,10 +586,16 @@ def test_averages_and_indices_cannot_give_a_suppressed_value_back(report_site) -
         for path, table in harness.site_tables(report_site.build_dir)
         if path.suffix == ".parquet"
     }
+
+    def of_grain(source: str, grain: str) -> list[dict]:
+        rows = [row for row in tables[source] if row["grain"] == grain]
+        assert rows, f"{source} has no {grain} rows"
+        return rows
+
     published: dict[tuple, int] = defaultdict(int)  # (grain, period, metric, scope) -> count
     published_by_cohort: dict[tuple, int] = defaultdict(int)  # (period, metric, cohort)
     for grain in ("month", "year"):
-        for row in tables[f"municipality_{grain}"]:
+        for row in of_grain("municipality_periods", grain):
             period = as_date(row["period_start"])
             for metric, value in row.items():
                 if value is None:
@@ -613,7 +608,7 @@ def test_averages_and_indices_cannot_give_a_suppressed_value_back(report_site) -
 
     checked = withheld = 0
     for grain in ("month", "year"):
-        for row in tables[f"equity_index_{grain}"]:
+        for row in of_grain("equity_index", grain):
             key = (grain, as_date(row["period_start"]), row["metric"], row["scope"])
             if row["is_withheld"]:
                 # withheld: no statistic, and it says over how many it would have been
@@ -657,11 +652,12 @@ def test_site_contains_no_personal_value(report_site) -> None:
 
 
 def test_year_and_month_figures_cannot_give_a_suppressed_month_back(report_site) -> None:
-    tables = {
-        path.stem: table.to_pylist()
-        for path, table in harness.site_tables(report_site.build_dir)
-        if path.stem in ("municipality_month", "municipality_year")
-    }
+    tables: dict[str, list[dict]] = defaultdict(list)  # by grain
+    for path, table in harness.site_tables(report_site.build_dir):
+        if path.stem == "municipality_periods":
+            for row in table.to_pylist():
+                tables[f"municipality_{row['grain']}"].append(row)
+    assert tables["municipality_month"] and tables["municipality_year"]
     counts = [
         c
         for c in SUPPRESSIBLE

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from bibbla.config import Settings
+from tests.settings import environment, settings_under
 from tests.spark.equality import TableComparison, compare_warehouses
 from tests.spark.targets import (
     run_dbt_target,
@@ -28,7 +29,7 @@ from tests.spark.targets import (
     spark_warehouse_dir,
     target_environment,
 )
-from tests.warehouse.conftest import KEY, bibbla, environment
+from tests.warehouse.conftest import KEY, bibbla
 
 START, SPLIT_AFTER_DAYS, END = "2025-03-01", 45, "2025-05-15"
 SCALE = 0.02
@@ -65,15 +66,8 @@ def spark_and_duckdb(tmp_path_factory: pytest.TempPathFactory) -> SparkAndDuckDB
     if (missing := spark_missing()) is not None:
         pytest.fail(f"BIBBLA_SPARK_TESTS is set but Spark cannot run: {missing}")
     root = tmp_path_factory.mktemp("spark")
-    operational_url = f"sqlite:///{root / 'operational.sqlite'}"
-    settings = Settings(
-        env="test",
-        data_dir=root / "data",
-        landing=root / "data" / "landing",
-        warehouse=root / "data" / "warehouse.duckdb",
-        operational_db=operational_url,
-        pseudonym_key=KEY,
-    )
+    settings = settings_under(root, KEY)
+    operational_url = settings.operational_db_url
     env = environment(settings)
     built = SparkAndDuckDB(settings, spark_state(root / "spark"))
     duck_env = target_environment(

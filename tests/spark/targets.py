@@ -10,15 +10,14 @@ benchmarks use it.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bibbla.config import Settings
-from bibbla.warehouse import DBT_PROJECT_DIR, dbt_environment, dbt_executable
+from bibbla.processes import run_streaming
+from warehouse.build import DBT_PROJECT_DIR, dbt_environment, dbt_executable
 
 TARGETS = ("duckdb", "spark", "postgres")
 
@@ -104,6 +103,13 @@ def dbt_command(arguments: Sequence[str]) -> list[str]:
     ]
 
 
+def _for_message(line: str) -> str | None:
+    # Spark's Java stack frames would crowd dbt's own lines out of the message
+    if "\tat " in line:
+        return None
+    return line if len(line) <= 500 else line[:500] + " …"
+
+
 def run_dbt_target(
     arguments: Sequence[str],
     env: dict[str, str],
@@ -112,27 +118,17 @@ def run_dbt_target(
 ) -> float:
     """Run one dbt command with `env` (from target_environment); returns its wall time in
     seconds, raises DbtTargetError with dbt's last lines when it fails."""
-    tail: deque[str] = deque(maxlen=60)
     started = time.perf_counter()
-    with subprocess.Popen(
+    code, last = run_streaming(
         dbt_command(arguments),
-        cwd=DBT_PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-    ) as process:
-        assert process.stdout is not None
-        for line in process.stdout:
-            line = line.rstrip("\n")
-            tail.append(line if len(line) <= 500 else line[:500] + " …")
-            log(line)
-        code = process.wait()
+        DBT_PROJECT_DIR,
+        env,
+        log,
+        tail_lines=60,
+        for_message=_for_message,
+    )
     seconds = time.perf_counter() - started
     if code != 0:
-        last = "\n".join(f"  | {line}" for line in tail if "\tat " not in line)
         raise DbtTargetError(
             f"dbt {' '.join(arguments)} on {env.get('BIBBLA_DBT_TARGET')} failed "
             f"(exit code {code}); last output:\n{last}"

@@ -11,7 +11,8 @@ import duckdb
 import pytest
 
 from bibbla.config import Settings
-from tests.world import KEY, SCALE, World, bibbla, environment, shared_root, shared_world
+from tests.settings import environment
+from tests.world import KEY, SCALE, World, bibbla, shared_root, shared_world
 
 __all__ = ["KEY", "SCALE", "BuiltWarehouse", "bibbla", "environment"]
 

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from bibbla.config import Settings
-from bibbla.warehouse import TESTS_SINCE_VARIABLE, NoEventsLanded, WarehouseBuildError, plan_build
+from warehouse.build import TESTS_SINCE_VARIABLE, NoEventsLanded, WarehouseBuildError, plan_build
 
 LANDED_DATABASE = "11111111-1111-1111-1111-111111111111"
 OTHER_DATABASE = "22222222-2222-2222-2222-222222222222"

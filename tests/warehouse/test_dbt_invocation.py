@@ -1,4 +1,4 @@
-"""dbt run inside the calling process (bibbla/dbt_invocation.py), on a throwaway dbt project
+"""dbt run inside the calling process (warehouse/dbt_invocation.py), on a throwaway dbt project
 of one macro: each command sees its own environment and working folder and nothing of the
 one before, the caller's are as they were afterwards, a failure is reported with dbt's
 own message, and the DuckDB file dbt wrote is closed again."""
@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bibbla.dbt_invocation import invoke_dbt
+from warehouse.dbt_invocation import invoke_dbt
 
 PROBE = "BIBBLA_PROBE"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import yaml
 
-from bibbla.warehouse import DBT_PROJECT_DIR
 from ingestion import contract
+from warehouse.build import DBT_PROJECT_DIR
 
 STAGING = DBT_PROJECT_DIR / "models" / "staging"
 

@@ -12,13 +12,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
-from bibbla.privacy import PERSONAL_COLUMNS, Needles, personal_values, scan
 from ingestion import ingest
 from operational.adapters import schema, tables
 from operational.adapters.database import create_database_engine
 from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from operational.clock import SystemClock
 from operational.service_layer import visitors
+from privacy.rules import PERSONAL_COLUMN_NAMES
+from privacy.scan import Needles, personal_values, scan
 from tests.conftest import REFERENCE_DIR
 from tests.ingestion.conftest import make_history, make_settings
 from tests.operational.desk import Desk
@@ -64,4 +65,4 @@ def test_pins_and_sessions_never_land_and_the_scan_would_see_them(tmp_path: Path
         ("canary.parquet", "pin_hash"),
         ("canary.parquet", "column"),
     }
-    assert "pin_hash" in PERSONAL_COLUMNS
+    assert "pin_hash" in PERSONAL_COLUMN_NAMES

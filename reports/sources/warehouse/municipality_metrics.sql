@@ -1,6 +1,6 @@
 -- Each municipality's per-capita metrics in long format (one row per municipality, period
 -- and metric; grain 'month' or 'year'), for the metrics the index marts hold: the pages set
--- them against the nine municipalities' mean from equity_index_month / _year (where the
+-- them against the nine municipalities' mean from equity_index (where the
 -- mean is withheld if it would give back a suppressed value).
 with yearly as (
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, true
 
 from operational.adapters import schema, tables
 from operational.adapters.batch import ENTITY_TABLES, MemoryState, entity_row
@@ -139,9 +139,13 @@ def _count(engine: Engine, table) -> int:
         return c.execute(select(func.count()).select_from(table)).scalar_one()
 
 
-def _shared_loans(engine: Engine, start: date, end: date) -> dict[str, int]:
-    """Loans by residents of each of the five of items owned by another municipality."""
+def _shared_loans(
+    engine: Engine, start: date, end: date, *, shared_only: bool = True
+) -> dict[str, int]:
+    """Loans by residents of each of the five of items owned by another municipality (with
+    shared_only False: of any items)."""
     owner = tables.branch.alias("owner")
+    shared = owner.c.municipality_code != tables.patron.c.home_municipality_code
     with engine.connect() as c:
         rows = c.execute(
             select(tables.patron.c.home_municipality_code, func.count())
@@ -152,13 +156,19 @@ def _shared_loans(engine: Engine, start: date, end: date) -> dict[str, int]:
             )
             .where(
                 tables.patron.c.home_municipality_code.in_(FIVE),
-                owner.c.municipality_code != tables.patron.c.home_municipality_code,
+                shared if shared_only else true(),
                 tables.loan.c.checked_out_at >= _moment(start),
                 tables.loan.c.checked_out_at < _moment(end),
             )
             .group_by(tables.patron.c.home_municipality_code)
         ).all()
     return dict(rows)
+
+
+def _each_of_the_five_borrowed(engine: Engine, start: date, end: date) -> None:
+    """Not a vacuous zero: the five's residents did borrow in the period (their own stock)."""
+    borrowed = _shared_loans(engine, start, end, shared_only=False)
+    assert sorted(borrowed) == sorted(FIVE) and min(borrowed.values()) > 0, borrowed
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +186,7 @@ def join_runs(tmp_path_factory) -> dict[str, Engine]:
 
 
 def test_before_joining_the_five_borrow_only_their_own_stock(join_runs):
+    _each_of_the_five_borrowed(join_runs["join"], date(2025, 2, 1), date(2025, 3, 31))
     before = _shared_loans(join_runs["join"], date(2025, 2, 1), date(2025, 3, 31))
     assert sum(before.values()) == 0
 
@@ -186,6 +197,7 @@ def test_after_joining_they_borrow_other_municipalities_items(join_runs):
 
 
 def test_without_the_join_nothing_changes(join_runs):
+    _each_of_the_five_borrowed(join_runs["no_join"], date(2025, 4, 8), date(2025, 5, 31))
     after = _shared_loans(join_runs["no_join"], date(2025, 4, 8), date(2025, 5, 31))
     assert sum(after.values()) == 0
     with join_runs["no_join"].connect() as c:

@@ -21,26 +21,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-# Column names that must not appear past the lending core (a plain `name` is a branch's or
-# a municipality's; a person's name would come in under one of these).
-PERSONAL_COLUMNS = frozenset(
-    {
-        "patron_name",
-        "full_name",
-        "first_name",
-        "last_name",
-        "email",
-        "e_mail",
-        "phone",
-        "card_number",
-        "birth_date",
-        "address",
-        "personal_number",
-        "personnummer",
-        "pin",
-        "pin_hash",  # the visitors' web's credential (operational patron_pin)
-    }
-)
+from privacy.rules import is_personal
+
 _TOKEN = re.compile(r"[^\s\"'<>(){}\[\],;=|\\]+")
 # A token of how Python writes a number, a truth value, a date or a date and time: a needle
 # made of nothing else is the only kind such a value could contain.
@@ -282,7 +264,7 @@ def scan(paths: Iterable[Path], needles: Needles, check_columns: bool = True) ->
         if path.suffix == ".duckdb":
             for table, column, value in _duckdb_cells(path, not needles.could_be_non_text):
                 if value is None:
-                    if check_columns and column.lower() in PERSONAL_COLUMNS:
+                    if check_columns and is_personal(column):
                         findings.add(Finding(path, "column", column, f"table {table}"))
                     continue
                 for kind, found in found_in(value):
@@ -293,9 +275,7 @@ def scan(paths: Iterable[Path], needles: Needles, check_columns: bool = True) ->
             columns, cells = decoded
             if check_columns:
                 findings.update(
-                    Finding(path, "column", c, "schema")
-                    for c in columns
-                    if c.lower() in PERSONAL_COLUMNS
+                    Finding(path, "column", c, "schema") for c in columns if is_personal(c)
                 )
             for column, value in cells:
                 if value is not None:

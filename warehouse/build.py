@@ -1,9 +1,10 @@
 """Build the warehouse: the dbt-duckdb project in `dbt_project/`, from the landing to the marts.
 
 `build_warehouse(settings)` is what the pipeline calls (after ingestion, before the reports);
-`bibbla warehouse build|docs` and `make warehouse` call the same functions, and the
-pipeline's dbt step (orchestration/assets/warehouse.py) runs what `plan_build` decides, as
-`build_warehouse` does. dbt runs inside this process (bibbla/dbt_invocation.py), with the
+`bibbla warehouse build|docs` (warehouse/cli.py) and `make warehouse` call the same
+functions, and the pipeline's dbt step (orchestration/assets/warehouse.py) runs what
+`plan_build` decides, as `build_warehouse` does. dbt runs inside this process
+(warehouse/dbt_invocation.py), with the
 two paths it needs taken from the settings and handed over as environment variables that
 `dbt_project/profiles.yml` and the source definitions read (`BIBBLA_WAREHOUSE`,
 `BIBBLA_LANDING`): no path is written twice.
@@ -11,7 +12,6 @@ two paths it needs taken from the settings and handed over as environment variab
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -19,14 +19,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated
 
 import duckdb
 import typer
 
 from bibbla.config import PROJECT_ROOT, Settings, get_settings
-from bibbla.dbt_invocation import EventCallback, invoke_dbt
 from bibbla.processes import run_streaming
+from warehouse.dbt_invocation import EventCallback, invoke_dbt
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
@@ -37,7 +36,7 @@ class WarehouseBuildError(RuntimeError):
     """dbt could not build the warehouse; the message says why and what to do."""
 
 
-def _log_to_stderr(line: str) -> None:
+def log_to_stderr(line: str) -> None:
     typer.echo(line, err=True)
 
 
@@ -203,7 +202,7 @@ def run_dbt(
     arguments: Sequence[str],
     settings: Settings,
     *,
-    log: Log = _log_to_stderr,
+    log: Log = log_to_stderr,
     target_path: Path | None = None,
     log_path: Path | None = None,
     extra_env: Mapping[str, str] | None = None,
@@ -214,7 +213,7 @@ def run_dbt(
     """Run one dbt command on dbt_project/, passing each output line to `log` as it comes
     (and dbt's node results to `on_event`).
 
-    In this process by default (bibbla/dbt_invocation.py says why and how it is fenced in);
+    In this process by default (warehouse/dbt_invocation.py says why and how it is fenced in);
     `in_process=False` starts a dbt process instead, for a command that runs until it is
     stopped (`dbt docs serve`). `project_dir` is a copy of the project to run instead
     (dagster-dbt writes one with a selector file for large selections).
@@ -360,7 +359,7 @@ def build_warehouse(
     select: str | Sequence[str] | None = None,
     full_refresh: bool = False,
     *,
-    log: Log = _log_to_stderr,
+    log: Log = log_to_stderr,
     target_path: Path | None = None,
     log_path: Path | None = None,
     test_window: bool = True,
@@ -387,170 +386,10 @@ def build_warehouse(
 def generate_docs(
     settings: Settings | None = None,
     *,
-    log: Log = _log_to_stderr,
+    log: Log = log_to_stderr,
     target_path: Path | None = None,
 ) -> Path:
     """`dbt docs generate` (needs a built warehouse for the catalogue); returns index.html."""
     settings = settings or get_settings()
     run_dbt(["docs", "generate"], settings, log=log, target_path=target_path)
     return (target_path or DBT_PROJECT_DIR / "target") / "index.html"
-
-
-# The facts that keep a patron key, and the date a key's retention is counted from.
-FACT_KEY_DATES = {"fct_loans": "checkout_date", "fct_holds": "placed_date"}
-RETENTION_SCHEMA = "retention"
-RETENTION_SELECTOR = "tag:retention"
-
-
-class DbtRetentionWarehouse:
-    """The warehouse side of the retention rule for patron keys (ingestion/retention.py):
-    dbt freezes what the keys before the cutoff count into the `retention` schema
-    (dbt_project/models/retention/) and checks it, and rebuilds the warehouse once the
-    landing has lost them."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        log: Log = _log_to_stderr,
-        target_path: Path | None = None,
-        log_path: Path | None = None,
-    ):
-        self.settings = settings
-        self.log = log
-        self.target_path = target_path
-        self.log_path = log_path
-
-    @property
-    def path(self) -> Path:
-        return self.settings.warehouse_path
-
-    def _query(self, sql: str, parameters: list | None = None) -> list[tuple] | None:
-        if not self.path.is_file():
-            return None
-        try:
-            with duckdb.connect(str(self.path), read_only=True) as connection:
-                return connection.execute(sql, parameters or []).fetchall()
-        except duckdb.CatalogException:  # the table is not built (yet)
-            return None
-        except duckdb.IOException as error:  # e.g. a build holds the file
-            raise WarehouseBuildError(
-                f"cannot read the warehouse {self.path}: {error}; try again when the build "
-                "that holds it has finished"
-            ) from error
-
-    def exists(self) -> bool:
-        return self._query("select count(*) from main.fct_loans") is not None
-
-    def keyed_rows_before(self, cutoff: date) -> dict[str, int]:
-        counts = {}
-        for fact, column in FACT_KEY_DATES.items():
-            rows = self._query(
-                f"select count(*) from main.{fact} where {column} < ? and patron_key is not null",
-                [cutoff],
-            )
-            counts[fact] = int(rows[0][0]) if rows else 0
-        return counts
-
-    def retained_rows(self) -> dict[str, int]:
-        """Rows of each table of the retention schema (none before the first build)."""
-        tables = self._query(
-            "select table_name from information_schema.tables where table_schema = ?",
-            [RETENTION_SCHEMA],
-        )
-        counts = {}
-        for (table,) in tables or []:
-            rows = self._query(f'select count(*) from "{RETENTION_SCHEMA}"."{table}"')
-            counts[table] = int(rows[0][0]) if rows else 0
-        return counts
-
-    def _dbt(self, arguments: list[str]) -> None:
-        run_dbt(
-            arguments,
-            self.settings,
-            log=self.log,
-            target_path=self.target_path,
-            log_path=self.log_path,
-        )
-
-    def freeze(self, cutoff: date) -> dict[str, int]:
-        """`dbt run` of the retention models and everything upstream of them with the
-        cutoff (so they freeze from the landing as it is, keys and all), then their tests,
-        which fail if anything dated before the cutoff was not frozen; returns the rows
-        appended per model."""
-        built_from = warehouse_database_id(self.path)
-        landed = landed_database_id(self.settings.landing_path)
-        if built_from is not None and landed is not None and built_from != landed:
-            raise WarehouseBuildError(
-                f"the warehouse was built from lending-core database {built_from}, the landing "
-                f"holds {landed}: run `bibbla warehouse build` first"
-            )
-        before = self.retained_rows()
-        variables = json.dumps({"retention_cutoff": cutoff.isoformat()})
-        self._dbt(["run", "--select", f"+{RETENTION_SELECTOR}", "--vars", variables])
-        self._dbt(["test", "--select", RETENTION_SELECTOR, "--vars", variables])
-        after = self.retained_rows()
-        return {table: rows - before.get(table, 0) for table, rows in sorted(after.items())}
-
-    def rebuild(self) -> None:
-        # the retention rule has rewritten landed partitions, old ones included: the nightly
-        # test window's premise (a landed partition never changes) does not hold, so every
-        # snapshot is tested again
-        build_warehouse(
-            self.settings,
-            log=self.log,
-            target_path=self.target_path,
-            log_path=self.log_path,
-            test_window=False,
-        )
-
-
-app = typer.Typer(
-    help="The warehouse: dbt-duckdb models from the landing to the marts (dbt_project/).",
-    no_args_is_help=True,
-)
-
-
-def _fail(error: WarehouseBuildError) -> typer.Exit:
-    typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=1)
-
-
-@app.command("build")
-def build_command(
-    select: Annotated[
-        list[str] | None,
-        typer.Option("--select", "-s", help="Build only these (dbt selection syntax)."),
-    ] = None,
-    full_refresh: Annotated[
-        bool, typer.Option("--full-refresh", help="Rebuild the incremental facts from scratch.")
-    ] = False,
-) -> None:
-    """Run `dbt build`: landing (BIBBLA_LANDING) -> warehouse (BIBBLA_WAREHOUSE), with tests."""
-    try:
-        warehouse = build_warehouse(select=select, full_refresh=full_refresh)
-    except WarehouseBuildError as error:
-        raise _fail(error) from error
-    typer.echo(f"built {warehouse}")
-
-
-@app.command("docs")
-def docs_command(
-    serve: Annotated[
-        bool, typer.Option("--serve", help="Then serve the docs on http://127.0.0.1:8080/.")
-    ] = False,
-) -> None:
-    """Generate the dbt documentation site (models, columns, lineage, tests)."""
-    settings = get_settings()
-    try:
-        index = generate_docs(settings)
-        typer.echo(f"docs in {index.parent}")
-        if serve:
-            # a server that runs until it is stopped: its own process
-            run_dbt(
-                ["docs", "serve", "--port", "8080", "--host", "127.0.0.1", "--no-browser"],
-                settings,
-                in_process=False,
-            )
-    except WarehouseBuildError as error:
-        raise _fail(error) from error

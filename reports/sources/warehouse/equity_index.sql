@@ -1,4 +1,5 @@
--- mart_equity_index_month: inequality across municipalities per period, metric and scope
+-- mart_equity_index_month and _year in one query (`grain`: month or year; the marts have the
+-- same columns): inequality across municipalities per period, metric and scope
 -- (members / all_with_data), with the metric's Swedish label and the captions the page shows.
 --
 -- Withheld in the mart, not here: where a municipality in scope has a value resting on 1-4
@@ -6,9 +7,19 @@
 -- municipalities it would have covered), since computed without that municipality the
 -- index would cover fewer municipalities than it says, and computed with it, beside the
 -- others' published values and populations, it would give the hidden value back.
+with periods as (
+
+    select 'month' as grain, * from main.mart_equity_index_month
+    union all by name
+    select 'year' as grain, * from main.mart_equity_index_year
+
+)
+
 select
+    i.grain,
     i.period_start,
-    strftime(i.period_start, '%Y-%m') as month,
+    case i.grain when 'month' then strftime(i.period_start, '%Y-%m') end as month,
+    case i.grain when 'year' then cast(i.year as varchar) end as year_label,
     i.year,
     i.is_complete_period,
     i.metric,
@@ -39,5 +50,5 @@ select
     i.theil_within,
     i.theil_between,
     i.data_source
-from main.mart_equity_index_month as i
+from periods as i
 left join main.metric_definitions as d on d.metric = i.metric

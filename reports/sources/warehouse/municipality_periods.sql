@@ -1,10 +1,21 @@
--- mart_equity_municipality_year as published (counts of 1-4 people are already null
--- there), with the page slug.
+-- mart_equity_municipality_month and _year as published (counts of 1-4 people are already
+-- null there), in one query (`grain`: month or year; the marts have the same columns), with
+-- the page slug and, for months, the month as text for category axes.
+with periods as (
+
+    select 'month' as grain, * from main.mart_equity_municipality_month
+    union all by name
+    select 'year' as grain, * from main.mart_equity_municipality_year
+
+)
+
 select
+    grain,
     lower(strip_accents(municipality_name)) as slug,
     municipality_code,
     municipality_name,
     period_start,
+    case grain when 'month' then strftime(period_start, '%Y-%m') end as month,
     year,
     is_complete_period,
     is_member,
@@ -41,4 +52,4 @@ select
     small_numbers_flag,
     small_numbers_reason,
     data_source
-from main.mart_equity_municipality_year
+from periods
