@@ -1,5 +1,5 @@
 """Every dbt build runs DuckDB within the memory the settings give it and spills to the
-settings' folder beyond it (profiles.yml, bibbla/warehouse.py), so that a larger volume is
+settings' folder beyond it (profiles.yml, warehouse/build.py), so that a larger volume is
 slower instead of failing."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bibbla.config import Settings
-from bibbla.warehouse import run_dbt
 from tests.world import KEY
+from warehouse.build import run_dbt
 
 
 def _settings(tmp_path: Path, **extra) -> Settings:

@@ -24,7 +24,6 @@ import polars as pl
 import pytest
 
 from bibbla.config import Settings
-from bibbla.warehouse import DBT_PROJECT_DIR, run_dbt
 from ingestion import land_snapshots
 from ingestion.compaction import CompactionFailed, compact
 from ingestion.contract import HISTORY_TABLES
@@ -33,6 +32,7 @@ from ingestion.pipeline import ingest
 from ingestion.verify import check_feed_landing, check_histories, check_landing_files
 from tests.spark.equality import _same, _sort_key
 from tests.world import KEY, environment
+from warehouse.build import DBT_PROJECT_DIR, run_dbt
 
 BIBBLA = str(Path(sys.executable).with_name("bibbla"))
 START, FIRST_RUN, END = "2025-03-20", 8, 14  # ingested after day 8, then after each day

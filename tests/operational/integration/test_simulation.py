@@ -5,48 +5,22 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select, true
 
-from operational.adapters import schema, tables
+from operational.adapters import tables
 from operational.adapters.batch import ENTITY_TABLES, MemoryState, entity_row
 from operational.adapters.database import create_database_engine
-from operational.simulation.runner import run_days, without_joins
+from operational.simulation.runner import run_days
 from operational.simulation.simulator import Simulation
 from tests.conftest import REFERENCE_DIR, local
 from tests.operational.invariants import feed_violations, state_violations
 from tests.operational.replay import differences
+from tests.operational.simulation_runs import simulate, sqlite_engine
 
 pytestmark = pytest.mark.slow
 FIVE = ("1882", "1861", "1881", "1860", "1814")  # Askersund, Hallsberg, Kumla, Laxå, Lekeberg
-SCALE = 0.02
-
-
-def simulate(
-    engine: Engine,
-    start: date,
-    end: date,
-    seed: int = 7,
-    scale: float = SCALE,
-    no_join: bool = False,
-    tmp: Path | None = None,
-) -> Simulation:
-    timeline = without_joins(REFERENCE_DIR, start, tmp) if no_join else None
-    schema.init(engine, REFERENCE_DIR, timeline)
-    simulation = Simulation.create(
-        engine,
-        REFERENCE_DIR,
-        seed,
-        scale,
-        start,
-        end,
-        "no_join" if no_join else "baseline",
-        progress=lambda _message: None,
-    )
-    run_days(simulation, end)
-    return simulation
 
 
 def content_hash(engine: Engine) -> str:
@@ -65,10 +39,6 @@ def content_hash(engine: Engine) -> str:
             for row in c.execute(select(table).order_by(table.c.id)):
                 digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()
-
-
-def sqlite_engine(path: Path) -> Engine:
-    return create_database_engine(f"sqlite:///{path}")
 
 
 def test_same_seed_same_data_other_seed_other_data(tmp_path):

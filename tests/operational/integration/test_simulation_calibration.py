@@ -43,7 +43,7 @@ import pytest
 from operational.simulation.calibration import load_targets
 from operational.simulation.report import TOLERANCE, CalibrationRow, calibration_table
 from tests.conftest import REFERENCE_DIR
-from tests.operational.integration.test_simulation import simulate, sqlite_engine
+from tests.operational.simulation_runs import simulate, sqlite_engine
 
 pytestmark = pytest.mark.slow
 

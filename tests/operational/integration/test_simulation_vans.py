@@ -40,7 +40,7 @@ from operational.simulation.behaviour import LOST_IN_TRANSIT, MISSED_VAN, VAN_LE
 from operational.simulation.calendar import at
 from operational.simulation.randomness import unit
 from tests.conftest import REFERENCE_DIR
-from tests.operational.integration.test_simulation import simulate, sqlite_engine
+from tests.operational.simulation_runs import simulate, sqlite_engine
 
 pytestmark = pytest.mark.slow
 
