@@ -123,16 +123,8 @@ def cached_postgres_catalogue(admin_url: str, titles: int) -> tuple[str, callabl
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)'))
                 raise
             connection.execute(text(f'ALTER DATABASE "{building}" RENAME TO "{template}"'))
-        name = f"bibbla_search_{os.getpid()}_{int(time.time())}"
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
+    admin.dispose()
+    return create_postgres_database(admin_url, template=template)
 
 
 def write_rate(url: str, titles: int) -> float:

@@ -49,12 +49,14 @@ def postgres_admin_url() -> str:
     return url
 
 
-def create_postgres_database(admin_url: str) -> tuple[str, callable]:
-    """Create a throwaway database; returns its URL and a function that drops it."""
+def create_postgres_database(admin_url: str, template: str | None = None) -> tuple[str, callable]:
+    """Create a throwaway database (a copy of `template` when given); returns its URL and a
+    function that drops it."""
     name = f"bibbla_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        copy_of = f' TEMPLATE "{template}"' if template else ""
+        connection.execute(text(f'CREATE DATABASE "{name}"{copy_of}'))
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
     def drop() -> None:
