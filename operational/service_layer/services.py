@@ -251,10 +251,8 @@ def _claim_arrival(uow: UnitOfWork, item: Item, branch_code: str, now: datetime)
     chosen first: then the queue is read again."""
     collection = uow.reference.collection(item.title.collection_code)
     while True:
-        arrival = uow.consortium.arrival(
-            item, branch_code, uow.holds.waiting_for_title(item.title.id), collection,
-            local_date(now),
-        )  # fmt: skip
+        waiting = uow.holds.waiting_for_title(item.title.id)
+        arrival = uow.consortium.arrival(item, branch_code, waiting, collection, local_date(now))
         if arrival.hold is None or uow.holds.lock(arrival.hold.id).status == HoldStatus.WAITING:
             return arrival
 

@@ -140,14 +140,29 @@ def create_web_router(
         )
 
     async def signed_in_form(request: Request) -> tuple[visitors.Visitor | None, dict]:
-        """The visitor and the posted form, or (None, form) when not signed in or when the
-        form's CSRF token is not this session's."""
+        """The visitor and the posted form, or (None, form) when not signed in (the form's
+        CSRF token is checked by csrf_ok)."""
         form = dict(await request.form())
         visitor = current_visitor(request)
         return visitor, form
 
     def csrf_ok(visitor: visitors.Visitor, form: dict) -> bool:
         return csrf_matches(visitor.csrf_token, str(form.get("csrf_token") or ""))
+
+    async def my_page_action(request: Request, raw_id: str):
+        """For a button on Mina sidor acting on one loan or hold: (visitor, its id, None)
+        when the visitor is signed in, the form carries this session's CSRF token and the
+        id is a number; otherwise (visitor, None, the answer to give instead)."""
+        visitor, form = await signed_in_form(request)
+        if visitor is None:
+            login = redirect(request, "/logga-in?" + urlencode({"nasta": "/mina-sidor"}))
+            return None, None, login
+        if not csrf_ok(visitor, form):
+            return visitor, None, refuse_form(request, visitor)
+        number = _id(raw_id)
+        if number is None:
+            return visitor, None, not_found(request, visitor)
+        return visitor, number, None
 
     # -- pages
 
@@ -320,14 +335,9 @@ def create_web_router(
 
     @router.post("/mina-sidor/lan/{loan_id}/fornya")
     async def renew(request: Request, loan_id: str):
-        visitor, form = await signed_in_form(request)
-        if visitor is None:
-            return redirect(request, "/logga-in?" + urlencode({"nasta": "/mina-sidor"}))
-        if not csrf_ok(visitor, form):
-            return refuse_form(request, visitor)
-        number = _id(loan_id)
-        if number is None:
-            return not_found(request, visitor)
+        visitor, number, refusal = await my_page_action(request, loan_id)
+        if refusal is not None:
+            return refusal
         try:
             visitors.renew_own_loan(uow(), clock, visitor.patron_id, number)
         except errors.NotRenewable as error:
@@ -340,14 +350,9 @@ def create_web_router(
 
     @router.post("/mina-sidor/reservationer/{hold_id}/avboka")
     async def cancel(request: Request, hold_id: str):
-        visitor, form = await signed_in_form(request)
-        if visitor is None:
-            return redirect(request, "/logga-in?" + urlencode({"nasta": "/mina-sidor"}))
-        if not csrf_ok(visitor, form):
-            return refuse_form(request, visitor)
-        number = _id(hold_id)
-        if number is None:
-            return not_found(request, visitor)
+        visitor, number, refusal = await my_page_action(request, hold_id)
+        if refusal is not None:
+            return refusal
         try:
             visitors.cancel_own_hold(uow(), clock, visitor.patron_id, number)
         except (errors.DomainError, IntegrityError) as error:
