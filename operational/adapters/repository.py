@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from operational.adapters.reference_cache import ReferenceCache, ReferenceSnapshot
 from operational.adapters.tables import van_route
 from operational.domain import errors
 from operational.domain.access import ApiToken
@@ -63,13 +64,21 @@ class Repository:
 
 
 class ReferenceRepository(Repository):
-    """Municipalities, membership, branches, routes, collections and circulation rules."""
+    """Municipalities, membership, branches, routes, collections and circulation rules.
+
+    With a cache (an API worker's, reference_cache.py), the consortium, branches, rules
+    and collections come from memory once the unit of work has read that the reference
+    data has not changed; without one (batch jobs, the CLI), from the session."""
+
+    def __init__(self, session: Session, cache: ReferenceCache | None = None):
+        super().__init__(session)
+        self._cache = cache
+        self._snapshot: ReferenceSnapshot | None = None
 
     def consortium(self) -> Consortium:
-        memberships = self.session.scalars(select(Membership)).all()
-        branches = self.session.scalars(select(Branch)).all()
-        routes = self.session.execute(select(van_route)).all()
-        return Consortium.from_reference(memberships, branches, routes)
+        if self._cache is not None:
+            return self._cached().consortium
+        return self._consortium()
 
     def municipality(self, code: str) -> Municipality | None:
         return self.session.get(Municipality, code)
@@ -78,17 +87,64 @@ class ReferenceRepository(Repository):
         return list(self.session.scalars(select(Municipality).order_by(Municipality.code)))
 
     def branches(self) -> list[Branch]:
-        return list(self.session.scalars(select(Branch).order_by(Branch.code)))
+        if self._cache is not None:
+            return list(self._cached().branches)
+        return self._branches()
 
     def collection(self, code: str) -> Collection:
-        return found_or_raise(self.session.get(Collection, code), "collection", code)
+        if self._cache is not None:
+            found = self._cached().collections.get(code)
+        else:
+            found = self.session.get(Collection, code)
+        return found_or_raise(found, "collection", code)
 
     def rule(self, media_type: MediaType, category: PatronCategory) -> CirculationRule:
-        return found_or_raise(
-            self.session.get(CirculationRule, (media_type, category)),
-            "circulation rule for",
-            f"{media_type}/{category}",
+        if self._cache is not None:
+            found = self._cached().rules.get((media_type, category))
+        else:
+            found = self.session.get(CirculationRule, (media_type, category))
+        return found_or_raise(found, "circulation rule for", f"{media_type}/{category}")
+
+    def _cached(self) -> ReferenceSnapshot:
+        """The snapshot, its version read once per unit of work."""
+        if self._snapshot is None:
+            assert self._cache is not None
+            self._snapshot = self._cache.current(self.session, self._load)
+        return self._snapshot
+
+    def _load(self, session: Session, version: int | None) -> ReferenceSnapshot:
+        branches = self._branches()
+        snapshot = ReferenceSnapshot(
+            version,
+            self._consortium(),
+            branches,
+            {
+                (r.media_type, r.patron_category): r
+                for r in session.scalars(select(CirculationRule))
+            },
+            {c.code: c for c in session.scalars(select(Collection))},
         )
+        # Out of the session, so that its rollback does not expire them: other requests'
+        # threads read them after this unit of work has ended.
+        for entity in [
+            *snapshot.consortium.memberships,
+            *snapshot.consortium.branches.values(),
+            *branches,
+            *snapshot.rules.values(),
+            *snapshot.collections.values(),
+        ]:
+            if entity in session:
+                session.expunge(entity)
+        return snapshot
+
+    def _consortium(self) -> Consortium:
+        memberships = self.session.scalars(select(Membership)).all()
+        branches = self.session.scalars(select(Branch)).all()
+        routes = self.session.execute(select(van_route)).all()
+        return Consortium.from_reference(memberships, branches, routes)
+
+    def _branches(self) -> list[Branch]:
+        return list(self.session.scalars(select(Branch).order_by(Branch.code)))
 
     def memberships_of(self, municipality_code: str) -> list[Membership]:
         return list(
