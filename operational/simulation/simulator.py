@@ -5,7 +5,10 @@ the simulator only decides what people and vans do, never what the rules allow.
 
 Membership drives the results through the rules alone: before a municipality joins, its
 residents may use only its own branches and copies; from the join date the use cases let
-them reach every member's copies.
+them reach every member's copies. A municipality outside the consortium (calibration
+`enters=join`: Degerfors, Karlskoga, Örebro) has its own library system until it joins, so
+it enters the lending core only on a join date in the scenario's membership timeline: its
+residents get cards, its libraries copies, on that day and not before (`_admit`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from operational.simulation import calendar
 from operational.simulation.agenda import Agenda
 from operational.simulation.behaviour import (
     LOSS_ALLOWANCE,
+    NEW_TITLES_ON_JOINING,
     TITLES_PER_ITEM,
     VAN_LEAVES_AT,
 )
@@ -119,8 +123,15 @@ class Simulation(Agenda, Visits, Vans, Stock):
         self.uow = BatchUnitOfWork(self.state)
         self.clock = SimulatedClock(at(parameters.start, 6))
         self.consortium = self.state.consortium
-        self.municipalities = sorted(self.targets)
         self._branch_setup()
+        # The municipalities simulated from the first day, then those that entered on
+        # their join date, in the order they entered (their patrons' index in patron_muni).
+        self.municipalities = sorted(m for m, t in self.targets.items() if t.enters == "start")
+        self.joining = self._join_dates()
+        for code in sorted(self.joining, key=lambda c: (self.joining[c], c)):
+            if last_finished_day is not None and self.joining[code] <= last_finished_day:
+                self.municipalities.append(code)
+        self._parameters_changed = False
         self._agenda: dict[date, list[tuple[str, int]]] = defaultdict(list)
         self._refused_renewal: set[int] = set()
         self._visit_norm: dict[tuple[str, int], float] = {}
@@ -140,6 +151,28 @@ class Simulation(Agenda, Visits, Vans, Stock):
         self.shelf: dict[str, list] = defaultdict(list)  # items by home branch, for browsing
         for item in self.state.items.values():
             self.shelf[item.home_branch_code].append(item)
+
+    def _join_dates(self) -> dict[str, date]:
+        """The day each outside municipality (enters=join) enters this run: its first join
+        date in the membership timeline, or the first simulated day if it joined before.
+        Without a join date up to the last day it is not simulated at all."""
+        dates = {}
+        for code, target in self.targets.items():
+            if target.enters != "join":
+                continue
+            joined = [
+                m.joined_on for m in self.consortium.memberships if m.municipality_code == code
+            ]
+            if not joined or min(joined) > self.params.end:
+                continue
+            if not self.branches_of.get(code):
+                raise ValueError(
+                    f"municipality {code} ({target.municipality_name}) joins in the membership "
+                    "timeline but the reference data gives it no lending library "
+                    "(reference/scenario_branches.csv)"
+                )
+            dates[code] = max(min(joined), self.params.start)
+        return dates
 
     @classmethod
     def create(
@@ -193,6 +226,7 @@ class Simulation(Agenda, Visits, Vans, Stock):
         stock = {
             m: round(t.stock_per_capita * scale * self.population.total(m, year))
             for m, t in self.targets.items()
+            if m in self.municipalities
         }
         catalogue_size = max(50, round(TITLES_PER_ITEM * sum(stock.values())))
         self.params.catalogue_size = catalogue_size
@@ -243,11 +277,11 @@ class Simulation(Agenda, Visits, Vans, Stock):
             birth_date=person.birth_date,
         )
 
-    def _calibrate_activity(self, year: int) -> None:
+    def _calibrate_activity(self, year: int, municipalities: list[str] | None = None) -> None:
         """Solve each municipality's activity level for the active-borrower target and its
         items per visit for the loans-per-capita target."""
         scale = self.params.scale
-        for municipality in self.municipalities:
+        for municipality in self.municipalities if municipalities is None else municipalities:
             target = self.targets[municipality]
             patrons = [
                 p for p in self.state.patrons.values() if p.home_municipality_code == municipality
@@ -294,6 +328,9 @@ class Simulation(Agenda, Visits, Vans, Stock):
         self._counts = defaultdict(int)
         # The lending branches open today (the calendar's answer, asked once a day).
         self._open_today = {b.code for b in self.lending_branches if calendar.branch_open(b, day)}
+        for code, joins in self.joining.items():
+            if joins == day and code not in self.municipalities:
+                self._admit(code, day)
         if day.day == 1 and day != self.params.start:
             self._renew_collection(day, rng)
         self.clock.set(at(day, 7))
@@ -328,8 +365,37 @@ class Simulation(Agenda, Visits, Vans, Stock):
         return DayReport(day, written, loans, self._counts["holds"], self._counts["refused"])
 
     def _finish_day(self, day: date) -> Callable:
-        # A picklable call: the writer process runs it in the day's transaction.
-        return self.runs.finishing(self.run_id, day)
+        # A picklable call: the writer process runs it in the day's transaction (with the
+        # parameters when a municipality entered today: a resume needs its calibration).
+        parameters = self.params.to_json() if self._parameters_changed else None
+        self._parameters_changed = False
+        return self.runs.finishing(self.run_id, day, parameters)
+
+    def _admit(self, municipality: str, day: date) -> None:
+        """An outside municipality enters the lending core on its join date, as the others
+        did on the first day: its collection (part of its titles new to the shared
+        catalogue, copies of every title bought to its stock target), its cardholders, and
+        its residents' activity calibrated to its targets. Its own random stream, so the
+        draws of the day's other events are those of a run without it."""
+        rng = day_rng(self.seed, day, f"join-{municipality}")
+        self.clock.set(at(day, 5))
+        target = self.targets[municipality]
+        self.municipalities.append(municipality)
+        people = self.params.scale * self.population.total(municipality, day.year)
+        stock = round(target.stock_per_capita * people)
+        self._add_titles(
+            rng, max(1, round(TITLES_PER_ITEM * stock * NEW_TITLES_ON_JOINING)), day.year
+        )
+        self._add_copies(rng, sorted(self.state.titles), {municipality: stock}, [municipality])
+        self._rebuild_sampler()
+        bands = self.population.age_bands(municipality, day.year)
+        total = sum(bands.values())
+        cardholders = round(target.registered_share * self.params.scale * total)
+        for band, count in bands.items():
+            for _ in range(round(cardholders * count / total)):
+                self._register(rng, municipality, band, day)
+        self._calibrate_activity(day.year, [municipality])
+        self._parameters_changed = True
 
     def wait_written(self) -> None:
         """Wait until every simulated day is in the database."""
