@@ -328,8 +328,8 @@ class Simulation(Agenda, Visits, Vans, Stock):
         self._counts = defaultdict(int)
         # The lending branches open today (the calendar's answer, asked once a day).
         self._open_today = {b.code for b in self.lending_branches if calendar.branch_open(b, day)}
-        for code, joins in self.joining.items():
-            if joins == day and code not in self.municipalities:
+        for code in sorted(self.joining):  # by code, as a resume orders them
+            if self.joining[code] == day and code not in self.municipalities:
                 self._admit(code, day)
         if day.day == 1 and day != self.params.start:
             self._renew_collection(day, rng)
