@@ -42,6 +42,7 @@ PAGES = {
     "/likvardighet/": "likvardighet",
     "/kommuner/": "kommuner",
     "/transporter/": "transporter",
+    "/scenarier/": "scenarier",
     "/datakvalitet/": "datakvalitet",
     "/sa-raknar-vi/": "sa-raknar-vi",
 }
@@ -366,6 +367,17 @@ def test_data_quality_figures_equal_the_warehouse(report_site, browser_context) 
     visit = harness.visit(browser_context, report_site.url("/datakvalitet/"))
     assert shown(visit, "senaste-handelse") == newest.isoformat()
     assert_shows(visit, "karantan", quarantined, 0)
+
+
+def test_scenario_page_says_that_no_scenario_has_been_run(report_site, browser_context) -> None:
+    """The world runs no scenario (`bibbla scenario run` writes into its own data folders):
+    the comparison is empty and the page says so instead of showing empty tables."""
+    ((rows,),) = report_site.warehouse.query("select count(*) from mart_scenario_comparison")
+    assert rows == 0
+    visit = harness.visit(browser_context, report_site.url("/scenarier/"))
+    assert shown(visit, "scenarier-saknas").startswith("Inget scenario har körts ännu.")
+    assert "make scenarios" in shown(visit, "scenarier-saknas")
+    assert visit.page.get_by_role("heading", name="Kostnaden för regionen").count() == 0
 
 
 def test_every_metric_has_its_definition_on_the_glossary(
