@@ -167,3 +167,27 @@ def test_a_good_moves_file(tmp_path):
         encoding="utf-8",
     )
     assert read_moves(path) == [CollectionMove(17, "LIND", "NORA", 2)]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--collection-moves", "moves.csv"], "go together"),
+        (["--moves-on", "2024-03-04"], "go together"),
+        (["--collection-moves", "missing.csv", "--moves-on", "2024-03-04"], "cannot read"),
+        (["--resume", "--moves-on", "2024-03-04"], "started with"),
+    ],
+)
+def test_the_simulate_options_say_what_is_wrong(tmp_path, monkeypatch, arguments, message):
+    from typer.testing import CliRunner
+
+    from bibbla.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "moves.csv").write_text(
+        "title_id,from_branch_code,to_branch_code,copies\n1,LIND,NORA,1\n", encoding="utf-8"
+    )
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    result = CliRunner().invoke(app, ["simulate", "--db", url, *arguments])
+    assert result.exit_code == 1
+    assert message in result.output
