@@ -3,7 +3,10 @@
     the day after A minus 12 months through A) that became ready with a copy the van
     brought for them (a hold transport to the pickup branch that arrived). With the number
     of such holds, the distinct patrons behind them (for suppression in the mart) and
-    their mean wait in days (placed → ready). Unsuppressed: the mart publishes. -#}
+    their mean wait for the van in days (the hold transport requested → received): the
+    part of their wait a copy already on the shelf at the pickup branch would have saved.
+    (Time a hold spent queueing before a copy was free is not: an idle copy the hold could
+    have had would have been trapped at once.) Unsuppressed: the mart publishes. -#}
 with provenance as (
 
     select * from {{ ref('int_data_provenance') }}
@@ -33,13 +36,17 @@ holds as (
 
 van_brought as (
 
-    select distinct holds.hold_id
+    select
+        holds.hold_id,
+        max({{ days_between('transports.requested_at', 'transports.received_at') }})
+            as van_wait_days
     from {{ ref('fct_transports') }} as transports
     inner join holds
         on holds.hold_id = transports.hold_id
         and holds.pickup_branch_code = transports.to_branch_code
     where transports.transport_reason = 'hold'
       and transports.transport_status = 'received'
+    group by holds.hold_id
 
 ),
 
@@ -50,7 +57,7 @@ demand as (
         holds.pickup_branch_code,
         count(*) as holds_by_van,
         count(distinct holds.patron_key) as hold_patrons,
-        avg(holds.wait_days) as wait_days_by_van_mean
+        avg(van_brought.van_wait_days) as wait_days_by_van_mean
     from holds
     inner join van_brought on van_brought.hold_id = holds.hold_id
     group by holds.title_id, holds.pickup_branch_code

@@ -15,7 +15,7 @@
        the overlap of the two cumulative ranges gives the copies of each pair;
     5. a destination with c copies serves min(holds, H × c) of its holds locally, shared
        among its pairs by copies; each is taken to be ready at once (the copy stands on
-       the shelf there), so it saves its mean wait by van in days and one van transport;
+       the shelf there), so it saves its mean wait for the van in days and one van transport;
        each moved copy takes one van slot once.
     Hold counts rest on people: holds_by_van and hold_patrons are null when the holds
     rest on fewer than 5 patrons (holds_suppressed). -#}
