@@ -112,9 +112,23 @@ class AdviceCheck:
     baseline_hold_transports: int
     rerun_hold_transports: int
     predicted_transports_saved: float
+    # The control: the same figures for the titles not moved, which differ between the runs
+    # only because a rerun's days unfold differently once anything changed (the noise).
+    control_baseline_holds: int
+    control_baseline_wait_days: float
+    control_rerun_wait_days: float
+
+    @property
+    def control_change_per_hold(self) -> float | None:
+        """The control's wait days saved per baseline hold (positive: the rerun waited less)."""
+        if not self.control_baseline_holds:
+            return None
+        return (
+            self.control_baseline_wait_days - self.control_rerun_wait_days
+        ) / self.control_baseline_holds
 
     def to_json(self) -> dict:
-        values = asdict(self)
+        values = asdict(self) | {"control_change_per_hold": self.control_change_per_hold}
         values["moves_on"], values["until"] = self.moves_on.isoformat(), self.until.isoformat()
         return values
 
@@ -132,6 +146,13 @@ class AdviceCheck:
             f"hold transports: baseline {self.baseline_hold_transports}, rerun "
             f"{self.rerun_hold_transports}; predicted saving "
             f"{self.predicted_transports_saved:.1f}",
+            f"control (titles not moved): wait days baseline {self.control_baseline_wait_days:.1f}"
+            f" over {self.control_baseline_holds} holds, rerun {self.control_rerun_wait_days:.1f}"
+            + (
+                ""
+                if self.control_change_per_hold is None
+                else f"; {self.control_change_per_hold:+.3f} days saved a hold by chance alone"
+            ),
         ]
 
 
@@ -150,24 +171,31 @@ def read_advised_moves(moves_file: Path) -> list[dict]:
         raise AdviceError(f"cannot read {moves_file}: {error.strerror}") from None
 
 
-def _holds_on(connection, titles: list[int], first: date, last: date) -> tuple[int, float, int]:
+def _holds_on(
+    connection, titles: list[int], first: date, last: date, others: bool = False
+) -> tuple[int, float, int]:
+    """Ready holds placed first..last on the titles (or, with others, on every other
+    title): their number, their wait days, and their hold transports."""
+    belongs = "not in" if others else "in"
     holds, wait = connection.execute(
         "select count(*), coalesce(sum(wait_days), 0) from main.fct_holds "
         "where became_ready and placed_date between ? and ? "
-        "and title_id in (select unnest(?::bigint[]))",
+        f"and title_id {belongs} (select unnest(?::bigint[]))",
         [first, last, titles],
     ).fetchone()
     (transports,) = connection.execute(
         "select count(*) from main.fct_transports t join main.fct_holds h using (hold_id) "
         "where t.transport_reason = 'hold' and h.placed_date between ? and ? "
-        "and h.title_id in (select unnest(?::bigint[]))",
+        f"and h.title_id {belongs} (select unnest(?::bigint[]))",
         [first, last, titles],
     ).fetchone()
     return int(holds), float(wait), int(transports)
 
 
 def _last_event_date(connection) -> date:
-    (last,) = connection.execute("select last_event_date from main.int_data_provenance").fetchone()
+    (last,) = connection.execute(
+        "select last_event_date from intermediate.int_data_provenance"
+    ).fetchone()
     return last
 
 
@@ -189,6 +217,8 @@ def check_advice(
             raise AdviceError(f"the runs end on {end}, before the moves on {moves_on}")
         base_holds, base_wait, base_transports = _holds_on(base, titles, moves_on, last)
         rerun_holds, rerun_wait, rerun_transports = _holds_on(other, titles, moves_on, last)
+        control_holds, control_base, _ = _holds_on(base, titles, moves_on, last, others=True)
+        _, control_rerun, _ = _holds_on(other, titles, moves_on, last, others=True)
         (copies_moved,) = other.execute(
             "select count(*) from intermediate.int_item_rehomings"
         ).fetchone()
@@ -215,4 +245,7 @@ def check_advice(
         baseline_hold_transports=base_transports,
         rerun_hold_transports=rerun_transports,
         predicted_transports_saved=predicted_transports,
+        control_baseline_holds=control_holds,
+        control_baseline_wait_days=control_base,
+        control_rerun_wait_days=control_rerun,
     )

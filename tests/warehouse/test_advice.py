@@ -33,7 +33,8 @@ def _warehouse(path: Path, holds: list[tuple], transports: list[tuple], rehomed:
         for row in transports:
             c.execute("insert into main.fct_transports values (?, ?, 'hold')", row)
         c.execute(
-            "create table main.int_data_provenance as select date '2025-09-11' as last_event_date"
+            "create table intermediate.int_data_provenance as "
+            "select date '2025-09-11' as last_event_date"
         )
         c.execute("create table intermediate.int_item_rehomings (event_id bigint)")
         for event_id in range(rehomed):
@@ -107,6 +108,9 @@ def test_predicted_against_simulated(runs):
     assert check.predicted_transports_saved == pytest.approx(4 * 0.2)
     assert (check.moves, check.copies, check.copies_moved, check.titles) == (2, 3, 3, 2)
     assert "ratio simulated/predicted 0.75" in "\n".join(check.lines())
+    # the control, title 3: 9 days over 1 hold in the baseline, none in the rerun
+    assert (check.control_baseline_holds, check.control_baseline_wait_days) == (1, 9.0)
+    assert check.control_rerun_wait_days == 0.0 and check.control_change_per_hold == 9.0
     # a shorter comparison
     short = check_advice(baseline, rerun, moves, MOVES_ON, until=date(2025, 7, 31))
     assert (short.baseline_holds, short.rerun_holds) == (1, 1)
