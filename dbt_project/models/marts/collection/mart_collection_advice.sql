@@ -4,8 +4,9 @@
     days saved per van slot. The rule, step by step (docs/metrics.md, "Collection
     balancing advice"):
     1. sources: idle copies of the title (int_collection_idle_copies);
-    2. destinations: pickup branches with holds on the title brought by the van in the
-       demand window (int_collection_hold_demand) and no idle copy of it themselves; each
+    2. destinations: pickup branches with at least var advice_min_holds holds on the title
+       brought by the van in the demand window (int_collection_hold_demand) and no idle
+       copy of it themselves; each
        needs ceil(holds / H) copies, H = var advice_holds_per_copy (the holds one copy can
        serve in a year);
     3. only branches of municipalities that are members on the advice date take part
@@ -108,6 +109,8 @@ needs as (
         on idle.title_id = demand.title_id and idle.branch_code = demand.pickup_branch_code
     where idle.title_id is null
       and demand.title_id in (select title_id from idle)
+      -- fewer holds than this in a year are chance, not a pattern to move copies for
+      and demand.holds_by_van >= {{ var('advice_min_holds') }}
 
 ),
 
