@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 export UV_COMPILE_BYTECODE := 1
 export UV_LINK_MODE := copy
 
-.PHONY: install demo test lint serve ingest stress clean
+.PHONY: install demo test lint serve ingest stress clean scenarios
 
 $(UV):
 	@echo "==> installing uv $(UV_VERSION) into .tools/"
@@ -68,9 +68,29 @@ demo: install
 	@echo "  $(BIN)/bibbla reports serve   # the reports on http://127.0.0.1:3000/"
 	@echo "  make dagster                  # the pipeline in Dagster's UI, schedule and sensor running"
 	@echo "  $(BIN)/bibbla token create --role staff --name desk   # a token for the lending API (http://127.0.0.1:8000/docs)"
+	@echo "  make scenarios                # what if Degerfors, Karlskoga and Örebro join: simulated, compared, page Scenarier (docs/architecture.md)"
 
 serve: install
 	$(BIN)/bibbla serve
+
+# What if more municipalities join (docs/architecture.md "Scenarios"): the baseline (today's
+# timeline) and scenarios/alla-tolv.toml (Degerfors, Karlskoga and Örebro join 2025-07-01),
+# each with three seeds at a tenth of the population over eighteen months, each run in
+# data/scenarios/NAME/seed-N/; then mart_scenario_comparison in the main warehouse and the
+# reports with the page Scenarier. Needs the main warehouse of `make demo`.
+SCENARIO_SCALE ?= 0.1
+SCENARIO_START ?= 2025-01-01
+SCENARIO_END ?= 2026-06-30
+SCENARIO_SEEDS ?= 42 43 44
+SCENARIO_FLAGS = $(foreach seed,$(SCENARIO_SEEDS),--seed $(seed)) --scale $(SCENARIO_SCALE) \
+	--start $(SCENARIO_START) --end $(SCENARIO_END)
+
+scenarios: install
+	BIBBLA_ENV=$${BIBBLA_ENV:-demo} $(BIN)/bibbla scenario run baseline $(SCENARIO_FLAGS)
+	BIBBLA_ENV=$${BIBBLA_ENV:-demo} $(BIN)/bibbla scenario run alla-tolv $(SCENARIO_FLAGS)
+	BIBBLA_ENV=$${BIBBLA_ENV:-demo} $(BIN)/bibbla scenario compare
+	$(BIN)/bibbla reports build
+	@echo "The page Scenarier: $(BIN)/bibbla reports serve   (http://127.0.0.1:3000/scenarier/)"
 
 # The long reliability tests pushed harder (BIBBLA_STRESS=1): repeated kill -9 of the API
 # server under load, a longer fuzz run, more property-based examples.

@@ -95,6 +95,11 @@ COMMANDS: dict[str, Command] = {
         "Fill the lending core with simulated circulation, day by day, through its own rules.",
     ),
     "reports": Command("bibbla.reports", "app", "The Evidence reports: a static web site."),
+    "scenario": Command(
+        "bibbla.scenarios",
+        "app",
+        "What-if scenarios: the consortium simulated with another membership timeline.",
+    ),
     "ingest": Command(
         "ingestion.cli",
         "app",

@@ -127,6 +127,7 @@ LONGEST_FIRST = (
     "tests/reliability/test_database_faults.py",
     "tests/operational/e2e/test_api_fuzz.py",
     "tests/operational/integration/test_simulation_vans.py",
+    "tests/operational/integration/test_simulation_scenarios.py",
     "tests/web/test_browser.py",
     "tests/web/test_security.py",
     "tests/web/test_visitors.py",

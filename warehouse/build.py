@@ -132,6 +132,9 @@ def dbt_environment(
         {
             "BIBBLA_WAREHOUSE": str(settings.warehouse_path),
             "BIBBLA_LANDING": str(settings.landing_path),
+            # the scenario runs' exports that mart_scenario_comparison reads
+            # (macros/scenario_runs.sql; bibbla/scenarios.py writes them)
+            "BIBBLA_SCENARIOS": str(settings.data_dir / "scenarios"),
             # DuckDB works within this and spills beyond it (profiles.yml), so a larger
             # volume is slower instead of failing. The spill folder is named relative to
             # the warehouse's folder, dbt's working directory, unless set elsewhere: the

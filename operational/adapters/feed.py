@@ -171,12 +171,16 @@ def read_events(connection: Connection | Session, after: int, limit: int) -> lis
     return [dict(row._mapping) for row in rows]
 
 
-def record_finished_day(connection: Connection, run_id: int, day: date) -> None:
-    """Record how far a simulation got, in the transaction that writes that day."""
+def record_finished_day(
+    connection: Connection, run_id: int, day: date, parameters: dict | None = None
+) -> None:
+    """Record how far a simulation got, in the transaction that writes that day (and its
+    parameters, when the day changed them: a municipality entering on its join date)."""
+    values = {"last_finished_day": day, "updated_at": datetime.now(UTC)}
+    if parameters is not None:
+        values["parameters"] = parameters
     connection.execute(
-        update(simulation_run_table)
-        .where(simulation_run_table.c.id == run_id)
-        .values(last_finished_day=day, updated_at=datetime.now(UTC))
+        update(simulation_run_table).where(simulation_run_table.c.id == run_id).values(**values)
     )
 
 

@@ -61,13 +61,34 @@ def _upsert(connection: Connection, table, rows: list[dict], keys: list[str]) ->
     connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates))
 
 
+# The libraries of the municipalities outside the consortium (Degerfors, Karlskoga, Örebro),
+# for what-if scenarios: loaded only into a lending core whose membership timeline has the
+# municipality join, so today's lending core holds exactly its members' libraries.
+SCENARIO_BRANCHES = "scenario_branches.csv"
+BRANCH_COLUMNS = ["branch_code", "branch_name", "municipality_code", "kind"]
+
+
+def _branch_rows(reference_dir: Path, in_timeline: set[str]):
+    """(path, line, row) of every branch to load: all of branches.csv, and the rows of
+    scenario_branches.csv (when present) whose municipality is in the timeline."""
+    path = reference_dir / "branches.csv"
+    for line, row in _rows(path, BRANCH_COLUMNS):
+        yield path, line, row
+    path = reference_dir / SCENARIO_BRANCHES
+    if path.exists():
+        for line, row in _rows(path, BRANCH_COLUMNS):
+            if (row.get("municipality_code") or "").strip() in in_timeline:
+                yield path, line, row
+
+
 def load_reference_data(
     connection: Connection, reference_dir: Path, municipalities_file: Path | None = None
 ) -> dict[str, int]:
     """Load or refresh every reference table; returns the row count loaded per table.
 
     municipalities_file replaces `municipalities.csv` (the membership timeline), e.g. for a
-    counterfactual simulation in which the five never join."""
+    counterfactual simulation in which the five never join, or a scenario in which the
+    three outside municipalities join (their libraries come from scenario_branches.csv)."""
     counts: dict[str, int] = {}
 
     path = municipalities_file or reference_dir / "municipalities.csv"
@@ -109,9 +130,10 @@ def load_reference_data(
             )
         return code
 
-    path = reference_dir / "branches.csv"
     branches = []
-    for line, row in _rows(path, ["branch_code", "branch_name", "municipality_code", "kind"]):
+    for path, line, row in _branch_rows(
+        reference_dir, {m["municipality_code"] for m in memberships}
+    ):
         branches.append(
             {
                 "code": _field(path, line, row, "branch_code"),

@@ -65,7 +65,10 @@ class SimulationRuns:
             ).scalar_one()
 
     @staticmethod
-    def finishing(run_id: int, day: date) -> Callable[[Connection], None]:
-        """What records that the run finished the day, to run in the transaction that
-        writes the day (picklable: a writer process may run it)."""
-        return partial(record_finished_day, run_id=run_id, day=day)
+    def finishing(
+        run_id: int, day: date, parameters: dict | None = None
+    ) -> Callable[[Connection], None]:
+        """What records that the run finished the day (and, if given, its new parameters),
+        to run in the transaction that writes the day (picklable: a writer process may run
+        it)."""
+        return partial(record_finished_day, run_id=run_id, day=day, parameters=parameters)

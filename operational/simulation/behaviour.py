@@ -13,6 +13,9 @@ CHILD_AUDIENCE, ADULT_AUDIENCE = Audience.CHILD, Audience.ADULT
 CHILD_PATRON = PatronCategory.CHILD
 
 TITLES_PER_ITEM = 0.2  # catalogue size relative to the consortium's stock
+# A municipality joining in a scenario brings a catalogue of its own: half of its titles
+# are taken as new to the shared catalogue, the other half as already in it.
+NEW_TITLES_ON_JOINING = 0.5
 WANTED_SHARE = 0.5  # of items sought as a particular title (the rest: browsing the shelf)
 HOLD_WHEN_MISSING = 0.55  # chance of reserving a wanted title that is not on the shelf
 VISIT_ELSEWHERE = 0.1  # visits to a branch other than the patron's own

@@ -23,6 +23,10 @@ class Target:
     registered_share: float
     max_copies_per_title: int
     source: str
+    # "start": simulated from the first day (a member, or one of the five before it
+    # joins); "join": outside the consortium, entering the lending core (cardholders,
+    # libraries, stock) only on its join date in a scenario's membership timeline.
+    enters: str = "start"
 
 
 class Population:
@@ -64,6 +68,19 @@ class Population:
         return self.by_age[(municipality_code, used)]
 
 
+ENTERS = ("start", "join")
+
+
+def _enters(reference_dir: Path, row: dict[str, str]) -> str:
+    enters = (row.get("enters") or "start").strip()
+    if enters not in ENTERS:
+        raise ValueError(
+            f"{reference_dir / 'simulation_calibration.csv'}: municipality "
+            f"{row['municipality_code']}: enters must be start or join, not {enters!r}"
+        )
+    return enters
+
+
 def load_targets(reference_dir: Path) -> dict[str, Target]:
     targets = {}
     with (reference_dir / "simulation_calibration.csv").open(encoding="utf-8") as handle:
@@ -77,5 +94,6 @@ def load_targets(reference_dir: Path) -> dict[str, Target]:
                 registered_share=float(row["registered_share"]),
                 max_copies_per_title=int(row["max_copies_per_title"]),
                 source=row["source"],
+                enters=_enters(reference_dir, row),
             )
     return targets

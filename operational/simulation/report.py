@@ -89,8 +89,13 @@ def calibration_table(simulation, end: date | None = None) -> list[CalibrationRo
     for year in range(params.start.year, last.year + 1):
         first = max(params.start, date(year, 1, 1))
         final = min(last, date(year, 12, 31))
-        share = _share_of_year(first, final)
         for code in simulation.municipalities:
+            # a municipality that entered on its join date is held to the part of the
+            # year it was simulated
+            entered = max(first, simulation.joining.get(code, first))
+            if entered > final:
+                continue
+            share = _share_of_year(entered, final)
             target = simulation.targets[code]
             people = scale * simulation.population.total(code, year)
             year_loans, borrowers = loans.get((code, year), (0, 0))

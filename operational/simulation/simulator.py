@@ -5,7 +5,10 @@ the simulator only decides what people and vans do, never what the rules allow.
 
 Membership drives the results through the rules alone: before a municipality joins, its
 residents may use only its own branches and copies; from the join date the use cases let
-them reach every member's copies.
+them reach every member's copies. A municipality outside the consortium (calibration
+`enters=join`: Degerfors, Karlskoga, Örebro) has its own library system until it joins, so
+it enters the lending core only on a join date in the scenario's membership timeline: its
+residents get cards, its libraries copies, on that day and not before (`_admit`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -32,11 +35,13 @@ from operational.simulation import calendar
 from operational.simulation.agenda import Agenda
 from operational.simulation.behaviour import (
     LOSS_ALLOWANCE,
+    NEW_TITLES_ON_JOINING,
     TITLES_PER_ITEM,
     VAN_LEAVES_AT,
 )
 from operational.simulation.calendar import at
 from operational.simulation.calibration import CHILD_BAND, Population, Target, load_targets
+from operational.simulation.collection_moves import CollectionMove, MovesDone, copies_to_move
 from operational.simulation.patrons import (
     MEAN_MEMBERSHIP_YEARS,
     PeopleFactory,
@@ -65,6 +70,10 @@ class Parameters:
     catalogue_size: int = 0
     activity_location: dict[str, float] = field(default_factory=dict)
     items_per_visit: dict[str, float] = field(default_factory=dict)
+    # Collection-balancing moves made on one day (collection_moves.py): the advice a rerun
+    # of the same seed checks; empty in an ordinary run.
+    collection_moves: list[dict] = field(default_factory=list)
+    moves_on: str | None = None
 
     def to_json(self) -> dict:
         values = asdict(self)
@@ -119,14 +128,22 @@ class Simulation(Agenda, Visits, Vans, Stock):
         self.uow = BatchUnitOfWork(self.state)
         self.clock = SimulatedClock(at(parameters.start, 6))
         self.consortium = self.state.consortium
-        self.municipalities = sorted(self.targets)
         self._branch_setup()
+        # The municipalities simulated from the first day, then those that entered on
+        # their join date, in the order they entered (their patrons' index in patron_muni).
+        self.municipalities = sorted(m for m, t in self.targets.items() if t.enters == "start")
+        self.joining = self._join_dates()
+        for code in sorted(self.joining, key=lambda c: (self.joining[c], c)):
+            if last_finished_day is not None and self.joining[code] <= last_finished_day:
+                self.municipalities.append(code)
+        self._parameters_changed = False
         self._agenda: dict[date, list[tuple[str, int]]] = defaultdict(list)
         self._refused_renewal: set[int] = set()
         self._visit_norm: dict[tuple[str, int], float] = {}
         self._nearby_day: date | None = None
         self._nearby: dict[tuple[str, str], tuple[list, list, float]] = {}
         self._title_weights: dict[int, float] = {}  # fixed by seed and id: kept
+        self.moves_done: MovesDone | None = None  # set on the day the moves are made
 
     def _branch_setup(self) -> None:
         self.lending_branches = [b for b in self.state.branches.values() if b.lends]
@@ -141,6 +158,28 @@ class Simulation(Agenda, Visits, Vans, Stock):
         for item in self.state.items.values():
             self.shelf[item.home_branch_code].append(item)
 
+    def _join_dates(self) -> dict[str, date]:
+        """The day each outside municipality (enters=join) enters this run: its first join
+        date in the membership timeline, or the first simulated day if it joined before.
+        Without a join date up to the last day it is not simulated at all."""
+        dates = {}
+        for code, target in self.targets.items():
+            if target.enters != "join":
+                continue
+            joined = [
+                m.joined_on for m in self.consortium.memberships if m.municipality_code == code
+            ]
+            if not joined or min(joined) > self.params.end:
+                continue
+            if not self.branches_of.get(code):
+                raise ValueError(
+                    f"municipality {code} ({target.municipality_name}) joins in the membership "
+                    "timeline but the reference data gives it no lending library "
+                    "(reference/scenario_branches.csv)"
+                )
+            dates[code] = max(min(joined), self.params.start)
+        return dates
+
     @classmethod
     def create(
         cls,
@@ -152,8 +191,12 @@ class Simulation(Agenda, Visits, Vans, Stock):
         end: date,
         scenario: str = "baseline",
         progress: Callable[[str], None] = print,
+        *,
+        collection_moves: Sequence[CollectionMove] = (),
+        moves_on: date | None = None,
     ) -> Simulation:
-        """Start a new simulation on an initialised database without circulation."""
+        """Start a new simulation on an initialised database without circulation; the
+        collection moves, if any, are made early on the day moves_on (within the run)."""
         runs = SimulationRuns(engine)
         if runs.any():
             raise errors.Conflict("this database already holds a simulation; use --resume")
@@ -162,7 +205,19 @@ class Simulation(Agenda, Visits, Vans, Stock):
                 "this database already has circulation; simulate into a new database "
                 "(bibbla db init --reset)"
             )
-        simulation = cls(engine, reference_dir, Parameters(seed, scale, start, end, scenario))
+        if collection_moves and (moves_on is None or not start <= moves_on <= end):
+            raise errors.InvalidRequest(
+                f"the day of the collection moves ({moves_on}) must be within the run "
+                f"({start} to {end})",
+                field="moves_on",
+            )
+        parameters = Parameters(seed, scale, start, end, scenario)
+        parameters.collection_moves = [move.to_json() for move in collection_moves]
+        parameters.moves_on = moves_on.isoformat() if collection_moves else None
+        simulation = cls(engine, reference_dir, parameters)
+        for move in collection_moves:  # unknown branches: said now, not on the day
+            simulation.consortium.lending_branch(move.from_branch_code, field="from_branch_code")
+            simulation.consortium.lending_branch(move.to_branch_code, field="to_branch_code")
         simulation._populate(progress)
         return simulation
 
@@ -193,6 +248,7 @@ class Simulation(Agenda, Visits, Vans, Stock):
         stock = {
             m: round(t.stock_per_capita * scale * self.population.total(m, year))
             for m, t in self.targets.items()
+            if m in self.municipalities
         }
         catalogue_size = max(50, round(TITLES_PER_ITEM * sum(stock.values())))
         self.params.catalogue_size = catalogue_size
@@ -243,11 +299,11 @@ class Simulation(Agenda, Visits, Vans, Stock):
             birth_date=person.birth_date,
         )
 
-    def _calibrate_activity(self, year: int) -> None:
+    def _calibrate_activity(self, year: int, municipalities: list[str] | None = None) -> None:
         """Solve each municipality's activity level for the active-borrower target and its
         items per visit for the loans-per-capita target."""
         scale = self.params.scale
-        for municipality in self.municipalities:
+        for municipality in self.municipalities if municipalities is None else municipalities:
             target = self.targets[municipality]
             patrons = [
                 p for p in self.state.patrons.values() if p.home_municipality_code == municipality
@@ -294,11 +350,16 @@ class Simulation(Agenda, Visits, Vans, Stock):
         self._counts = defaultdict(int)
         # The lending branches open today (the calendar's answer, asked once a day).
         self._open_today = {b.code for b in self.lending_branches if calendar.branch_open(b, day)}
+        for code in sorted(self.joining):  # by code, as a resume orders them
+            if self.joining[code] == day and code not in self.municipalities:
+                self._admit(code, day)
         if day.day == 1 and day != self.params.start:
             self._renew_collection(day, rng)
         self.clock.set(at(day, 7))
         services.expire_holds(self.uow, self.clock)
         services.mark_lost_transports(self.uow, self.clock)
+        if self.params.moves_on == day.isoformat():
+            self._make_collection_moves(day)
         # (hour, order drawn, what, whom): sorted by hour, then in the order drawn (the
         # order is unique, so what and whom are never compared).
         actions: list[tuple[float, int, str, object]] = []
@@ -327,9 +388,59 @@ class Simulation(Agenda, Visits, Vans, Stock):
         self.last_finished_day = day
         return DayReport(day, written, loans, self._counts["holds"], self._counts["refused"])
 
+    def _make_collection_moves(self, day: date) -> None:
+        """The run's collection moves, before the branches open: each copy through the
+        lending core's move_copy; a copy not on the shelf at the source then (on loan,
+        gone) is not moved and is counted as missing."""
+        self.clock.set(at(day, 7.5))
+        done = MovesDone()
+        for values in self.params.collection_moves:
+            move = CollectionMove(**values)
+            done.asked += move.copies
+            for item in copies_to_move(self.state.items_by_title.get(move.title_id, ()), move):
+                old_home = item.home_branch_code
+                if self._try(services.move_copy, item.barcode, move.to_branch_code) is None:
+                    continue
+                done.moved += 1
+                # the copy is browsed on its new home's shelf from now on
+                self.shelf[old_home].remove(item)
+                self.shelf[item.home_branch_code].append(item)
+        done.missing = done.asked - done.moved
+        self.moves_done = done
+        log.info("collection moves on %s: %s", day, done)
+
     def _finish_day(self, day: date) -> Callable:
-        # A picklable call: the writer process runs it in the day's transaction.
-        return self.runs.finishing(self.run_id, day)
+        # A picklable call: the writer process runs it in the day's transaction (with the
+        # parameters when a municipality entered today: a resume needs its calibration).
+        parameters = self.params.to_json() if self._parameters_changed else None
+        self._parameters_changed = False
+        return self.runs.finishing(self.run_id, day, parameters)
+
+    def _admit(self, municipality: str, day: date) -> None:
+        """An outside municipality enters the lending core on its join date, as the others
+        did on the first day: its collection (part of its titles new to the shared
+        catalogue, copies of every title bought to its stock target), its cardholders, and
+        its residents' activity calibrated to its targets. Its own random stream, so the
+        draws of the day's other events are those of a run without it."""
+        rng = day_rng(self.seed, day, f"join-{municipality}")
+        self.clock.set(at(day, 5))
+        target = self.targets[municipality]
+        self.municipalities.append(municipality)
+        people = self.params.scale * self.population.total(municipality, day.year)
+        stock = round(target.stock_per_capita * people)
+        self._add_titles(
+            rng, max(1, round(TITLES_PER_ITEM * stock * NEW_TITLES_ON_JOINING)), day.year
+        )
+        self._add_copies(rng, sorted(self.state.titles), {municipality: stock}, [municipality])
+        self._rebuild_sampler()
+        bands = self.population.age_bands(municipality, day.year)
+        total = sum(bands.values())
+        cardholders = round(target.registered_share * self.params.scale * total)
+        for band, count in bands.items():
+            for _ in range(round(cardholders * count / total)):
+                self._register(rng, municipality, band, day)
+        self._calibrate_activity(day.year, [municipality])
+        self._parameters_changed = True
 
     def wait_written(self) -> None:
         """Wait until every simulated day is in the database."""

@@ -47,14 +47,17 @@ class Stock:
             ids.append(title.id)
         return ids
 
-    def _add_copies(self, rng, title_ids: list[int], budget: dict[str, int]) -> None:
-        """Each municipality buys copies of the given titles with its budget (children's
-        titles get their share of it) and spreads them over its branches."""
+    def _add_copies(
+        self, rng, title_ids: list[int], budget: dict[str, int], buyers: list[str] | None = None
+    ) -> None:
+        """Each municipality (of buyers; default all simulated) buys copies of the given
+        titles with its budget (children's titles get their share of it) and spreads them
+        over its branches."""
         by_audience = {
             audience: [t for t in title_ids if self.state.titles[t].audience == audience]
             for audience in Audience
         }
-        for municipality in self.municipalities:
+        for municipality in self.municipalities if buyers is None else buyers:
             branches = self.branches_of[municipality]
             weights = [self.branch_weight[b.code] for b in branches]
             for audience, ids in by_audience.items():
