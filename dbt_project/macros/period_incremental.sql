@@ -24,6 +24,32 @@
     {{ return(api.Relation.create(database=target.database, schema='build_state', identifier='period_watermark')) }}
 {%- endmacro %}
 
+{% macro fact_month_fingerprint_relation() -%}
+    {{ return(api.Relation.create(database=target.database, schema='build_state', identifier='fact_month_fingerprint')) }}
+{%- endmacro %}
+
+
+{#- The fact months' fingerprints kept at the watermark (int_fact_month_fingerprints), as a
+    relation, or none before they were first kept. -#}
+{% macro kept_fact_month_fingerprints() -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set relation = fact_month_fingerprint_relation() -%}
+    {{ return(adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier)) }}
+{%- endmacro %}
+
+
+{#- A model's relation by name, from the graph (for hooks and tests, which cannot ref()
+    what they do not depend on). -#}
+{% macro model_relation(name) -%}
+    {%- set found = [] -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == name -%}
+        {%- do found.append(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) -%}
+    {%- endfor -%}
+    {{ return(found[0]) }}
+{%- endmacro %}
+
 
 {#- Incremental on the engines that can delete and append in one transaction (DuckDB,
     PostgreSQL); a table elsewhere (Spark's plain Parquet tables have neither delete nor a
@@ -118,12 +144,20 @@
         {{ return('') }}
     {%- endif -%}
     {%- set relation = period_watermark_relation() -%}
-    {%- set provenance = [] -%}
-    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == 'int_data_provenance' -%}
-        {%- do provenance.append(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) -%}
-    {%- endfor -%}
+    {%- set fingerprints = fact_month_fingerprint_relation() -%}
+    {%- set built = model_relation('int_fact_month_fingerprints') -%}
     {#- one statement per call: not every adapter runs several in one -#}
     {%- do run_query("create schema if not exists " ~ relation.schema) -%}
+    {%- do run_query(
+        "create table if not exists " ~ fingerprints ~ " as select * from " ~ built ~ " where 1 = 0"
+    ) -%}
+    {#- the months fingerprinted now replace theirs; all of them after a build of every month -#}
+    {%- do run_query(
+        "delete from " ~ fingerprints ~ " where exists (select 1 from " ~ built
+        ~ " as built where built.covers_every_month or (built.fact = " ~ fingerprints
+        ~ ".fact and built.month_start = " ~ fingerprints ~ ".month_start))"
+    ) -%}
+    {%- do run_query("insert into " ~ fingerprints ~ " select * from " ~ built) -%}
     {%- do run_query(
         "create table if not exists " ~ relation ~ " (through_event_id bigint, "
         ~ "through_event_date date, database_id varchar, recorded_at timestamp)"
@@ -131,7 +165,7 @@
     {%- do run_query("delete from " ~ relation) -%}
     {%- do run_query(
         "insert into " ~ relation ~ " select last_event_id, last_event_date, database_id, "
-        ~ "current_timestamp from " ~ provenance[0]
+        ~ "current_timestamp from " ~ model_relation('int_data_provenance')
     ) -%}
     {%- if target.type == 'postgres' -%}
         {%- do run_query('commit') -%}

@@ -83,11 +83,7 @@
     int_rebuilt_years, which is upstream of it and so already rebuilt when its tests run:
     its rows of the other years are the ones earlier builds wrote and tested. -#}
 {% macro rebuilt_years_window(column) -%}
-    {%- set years = [] -%}
-    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == 'int_rebuilt_years' -%}
-        {%- do years.append(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) -%}
-    {%- endfor -%}
-    {%- do return(year_start(column) ~ " in (select year_start from " ~ years[0] ~ ")") -%}
+    {%- do return(year_start(column) ~ " in (select year_start from " ~ model_relation('int_rebuilt_years') ~ ")") -%}
 {%- endmacro %}
 
 

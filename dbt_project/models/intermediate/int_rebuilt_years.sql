@@ -1,3 +1,4 @@
+{{ config(tags=['period_aggregate']) }}
 {#- One row per calendar year whose period aggregates this build recomputes
     (macros/period_incremental.sql): every year with data on a first build, after
     `--full-refresh`, after the retention rule rewrote the landing
@@ -6,19 +7,19 @@
     watermark (the last build that rebuilt every aggregate):
     - the years of the new events themselves (a renewal counts in the period it happened,
       a late event in its own, old, period);
-    - the years of every fact month the incremental facts rebuilt (macros/incremental.sql
-      rebuilds whole months: every month holding a loan, hold or transport with a new
-      event, recognised by its last_event_id), and for transports, which the facts key
-      by the month requested, also the years they were dispatched in;
+    - the years counted in by every fact month the incremental facts rebuilt
+      (macros/incremental.sql rebuilds whole months: every month holding a loan, hold or
+      transport with a new event) whose rows changed in what the aggregates read
+      (int_fact_month_fingerprints against the fingerprints kept at the watermark; every
+      rebuilt month when none are kept);
     - every year from the one of the watermark's last event date on: the month that held
       the last day with data gets a new state date (int_periods), a year's transport
       budget covers a larger share of it, and a new month or year may begin. -#}
 {%- set watermark = last_period_watermark() -%}
+{%- set kept_fingerprints = kept_fact_month_fingerprints() -%}
 {%- set everything = (not is_incremental_build()) or watermark is none or rebuild_all_periods_requested() -%}
 -- depends_on: {{ ref('stg_lending_core__circulation_event') }}
--- depends_on: {{ ref('fct_loans') }}
--- depends_on: {{ ref('fct_holds') }}
--- depends_on: {{ ref('fct_transports') }}
+-- depends_on: {{ ref('int_fact_month_fingerprints') }}
 with provenance as (
 
     select * from {{ ref('int_data_provenance') }}
@@ -51,50 +52,59 @@ new_events as (
 
 ),
 
-rebuilt_loan_months as (
+-- the fact months rebuilt now, against their fingerprints at the last recorded build
+fingerprints as (
 
-    select distinct checkout_month as month_start
-    from {{ ref('fct_loans') }}
-    where last_event_id > {{ watermark.through_event_id }}
-
-),
-
-rebuilt_hold_months as (
-
-    select distinct placed_month as month_start
-    from {{ ref('fct_holds') }}
-    where last_event_id > {{ watermark.through_event_id }}
+    select * from {{ ref('int_fact_month_fingerprints') }}
 
 ),
 
-rebuilt_transport_months as (
+{% if kept_fingerprints is none %}
 
-    select distinct requested_month
-    from {{ ref('fct_transports') }}
-    where last_event_id > {{ watermark.through_event_id }}
+changed_months as (
 
-),
-
-rebuilt_transports as (
-
-    select transports.requested_month, transports.dispatched_date
-    from {{ ref('fct_transports') }} as transports
-    inner join rebuilt_transport_months
-        on rebuilt_transport_months.requested_month = transports.requested_month
+    select first_year_start, last_year_start from fingerprints
 
 ),
 
-touched_dates as (
+{% else %}
 
-    select event_date as touched_date from new_events
+changed_months as (
+
+    select
+        case
+            when kept.first_year_start is null or kept.first_year_start > fingerprints.first_year_start
+                then fingerprints.first_year_start
+            else kept.first_year_start
+        end as first_year_start,
+        case
+            when kept.last_year_start is null or kept.last_year_start < fingerprints.last_year_start
+                then fingerprints.last_year_start
+            else kept.last_year_start
+        end as last_year_start
+    from fingerprints
+    left join {{ kept_fingerprints }} as kept
+        on kept.fact = fingerprints.fact
+        and kept.month_start = fingerprints.month_start
+    where kept.fingerprint is null
+       or kept.fingerprint <> fingerprints.fingerprint
+       or kept.fact_rows <> fingerprints.fact_rows
+
+),
+
+{% endif %}
+
+touched_years as (
+
+    select distinct {{ year_start('event_date') }} as year_start from new_events
+
     union
-    select month_start from rebuilt_loan_months
-    union
-    select month_start from rebuilt_hold_months
-    union
-    select requested_month from rebuilt_transports
-    union
-    select dispatched_date from rebuilt_transports where dispatched_date is not null
+
+    select years_with_data.year_start
+    from years_with_data
+    inner join changed_months
+        on years_with_data.year_start >= coalesce(changed_months.first_year_start, changed_months.last_year_start)
+        and years_with_data.year_start <= coalesce(changed_months.last_year_start, changed_months.first_year_start)
 
 ),
 
@@ -110,8 +120,8 @@ watermark as (
 
 rebuilt as (
 
-    select distinct {{ year_start('touched_date') }} as year_start
-    from touched_dates
+    select touched_years.year_start
+    from touched_years
     cross join watermark
     where watermark.is_this_database
 
