@@ -32,7 +32,7 @@
 {#- The fact months' fingerprints kept at the watermark (int_fact_month_fingerprints), as a
     relation, or none before they were first kept. -#}
 {% macro kept_fact_month_fingerprints() -%}
-    {%- if not execute -%}
+    {%- if not execute or target.type == 'spark' -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set relation = fact_month_fingerprint_relation() -%}
@@ -62,7 +62,8 @@
 {#- The last recorded watermark as a dict (through_event_id, through_event_date,
     database_id), or none: before the first recorded build, or outside execution. -#}
 {% macro last_period_watermark() -%}
-    {%- if not execute -%}
+    {#- Spark builds the aggregates as tables and keeps no build state -#}
+    {%- if not execute or target.type == 'spark' -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set relation = period_watermark_relation() -%}
@@ -125,7 +126,9 @@
 {#- on-run-end: record the watermark the period aggregates are now built through, when
     every one of them (tag period_aggregate) succeeded in this invocation. -#}
 {% macro record_period_watermark(results) -%}
-    {%- if not execute or target.type == 'spark' -%}
+    {#- only commands that build models (compile and docs generate report every node a
+        success without building it) -#}
+    {%- if not execute or target.type == 'spark' or flags.WHICH not in ('build', 'run') -%}
         {{ return('') }}
     {%- endif -%}
     {%- set aggregates = [] -%}
