@@ -260,6 +260,9 @@ def measure(args) -> tuple[list[Measurement], dict]:
                     one_run(short, root / f"short{number}", False, False, full=False)
                 )
             # written after every round, so a long run stopped early keeps what it measured
+            raw = Path(__file__).parent / "results" / "nightly-rounds.json"
+            raw.parent.mkdir(exist_ok=True)
+            raw.write_text(json.dumps({"rounds": rounds, "compare_rounds": short_rounds}))
             results, partial = summarise(rounds, context, args, short_rounds)
             write_results("nightly", results, {**vars(args), **partial})
     finally:

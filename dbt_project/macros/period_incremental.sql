@@ -17,8 +17,9 @@
     aggregate successfully: its watermark (the landing's last event id and date, and the
     lending-core database) is kept in `build_state.period_watermark` by the on-run-end
     hook `record_period_watermark`, only when every model tagged `period_aggregate` ran
-    successfully in that invocation; a build that failed half-way, or a partial selection,
-    leaves the previous watermark, so the next build rebuilds the years of both. -#}
+    successfully in that invocation and nothing in it failed (a test included); a build
+    that failed half-way, or a partial selection, leaves the previous watermark, so the
+    next build rebuilds (and tests) the years of both. -#}
 
 {% macro period_watermark_relation() -%}
     {{ return(api.Relation.create(database=target.database, schema='build_state', identifier='period_watermark')) }}
@@ -138,12 +139,19 @@
         {%- endif -%}
     {%- endfor -%}
     {%- set succeeded = [] -%}
+    {%- set failed = [] -%}
     {%- for result in results -%}
         {%- if result.node.unique_id in aggregates and result.status == 'success' -%}
             {%- do succeeded.append(result.node.unique_id) -%}
         {%- endif -%}
+        {%- if result.status in ('error', 'fail', 'runtime error', 'skipped') -%}
+            {%- do failed.append(result.node.unique_id) -%}
+        {%- endif -%}
     {%- endfor -%}
-    {%- if aggregates | length == 0 or succeeded | length < aggregates | length -%}
+    {#- a failed test or model keeps the old watermark: the nightly tests look only at
+        what is new since the watermark (macros/test_window.sql), so what failed is
+        rebuilt and tested again by the next build, and fails there too until it is fixed -#}
+    {%- if aggregates | length == 0 or succeeded | length < aggregates | length or failed -%}
         {{ return('') }}
     {%- endif -%}
     {%- set relation = period_watermark_relation() -%}

@@ -72,6 +72,9 @@
     {%- if meta.get('tested_period_column') -%}
         {%- do return(rebuilt_years_window(meta.get('tested_period_column'))) -%}
     {%- endif -%}
+    {%- if meta.get('tested_new_event_column') -%}
+        {%- do return(new_events_window(meta.get('tested_new_event_column'))) -%}
+    {%- endif -%}
     {%- if meta.get('tested_rebuilt_month_column') -%}
         {%- do return(rebuilt_fact_months_window(meta.get('tested_rebuilt_month_column'), tested)) -%}
     {%- endif -%}
@@ -101,4 +104,18 @@
         column ~ " in (select distinct " ~ column ~ " from " ~ relation
         ~ " where last_event_id > " ~ watermark.through_event_id ~ ")"
     ) -%}
+{%- endmacro %}
+
+
+{#- The event feed: every event is tested once, on the first build after it landed (ids
+    are gap-free and commit-ordered, LANDING.md): those above the watermark of the last
+    build that rebuilt the period aggregates (macros/period_incremental.sql); a late
+    event lands in an old date partition but still has a new id. The view de-duplicates
+    on the id, so uniqueness holds across all of history by construction. -#}
+{% macro new_events_window(column) -%}
+    {%- set watermark = last_period_watermark() -%}
+    {%- if watermark is none -%}
+        {%- do return('') -%}
+    {%- endif -%}
+    {%- do return(column ~ " > " ~ watermark.through_event_id) -%}
 {%- endmacro %}
