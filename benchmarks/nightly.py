@@ -21,7 +21,7 @@ copy of that state: one more day is simulated (the lending core's day, not measu
 - **full**: `bibbla ingest --full-refresh` (land the whole history again) + `bibbla
   warehouse build --full-refresh` on the same landing (every fact rebuilt from scratch);
 - **incremental models alone** (unless `--no-facts-alone`, as `make bench` runs it):
-  `dbt build -s config.materialized:incremental`, the three facts and their tests,
+  `dbt build -s fct_loans fct_holds fct_transports`, the three facts and their tests,
   incrementally and with `--full-refresh`;
 - **Dagster** (unless `--no-dagster`, as `make bench` runs it; end_to_end reports the same
   overhead there): `bibbla pipeline run --no-reports` on the same new day; its steps' times
@@ -57,7 +57,8 @@ from benchmarks.dagster_steps import last_run_steps
 from benchmarks.lab import Lab, landed_by_last_snapshot_run, landing_size
 
 START = date(2024, 3, 1)
-INCREMENTAL = ("-s", "config.materialized:incremental")
+# the three incremental facts (the period aggregates are incremental too, but read them)
+INCREMENTAL = ("-s", "fct_loans", "fct_holds", "fct_transports")
 
 
 def dbt_split(lab: Lab, seconds: float) -> dict[str, float]:
