@@ -14,10 +14,10 @@ copy of that state: one more day is simulated (the lending core's day, not measu
 
 - **nightly**: `bibbla ingest` (the new day's events and the changes of the slowly
   changing tables; the rows it landed are reported next to the day's events) + `bibbla
-  warehouse build` (dbt build: the incremental facts take the new events, every other
-  table is rebuilt, the data tests on history tables look only at the versions landed
-  since the last build, every other test runs) - what the nightly run does, without
-  Dagster;
+  warehouse build` (dbt build: the incremental facts take the new events, the period
+  aggregates recompute the years touched, every other table is rebuilt; the data tests of
+  the history tables, the event feed, the facts and the aggregates look only at what is
+  new or rebuilt, every other test runs) - what the nightly run does, without Dagster;
 - **full**: `bibbla ingest --full-refresh` (land the whole history again) + `bibbla
   warehouse build --full-refresh` on the same landing (every fact rebuilt from scratch);
 - **incremental models alone** (unless `--no-facts-alone`, as `make bench` runs it):
