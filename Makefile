@@ -77,7 +77,8 @@ serve: install
 # timeline) and scenarios/alla-tolv.toml (Degerfors, Karlskoga and Örebro join 2025-07-01),
 # each with three seeds at a tenth of the population over eighteen months, each run in
 # data/scenarios/NAME/seed-N/; then mart_scenario_comparison in the main warehouse and the
-# reports with the page Scenarier. Needs the main warehouse of `make demo`.
+# reports with the page Scenarier. Needs the main warehouse of `make demo`. One run at 0.1
+# took 6.5 minutes on two heavily loaded cores (docs/scaling.md): the six, 30-40 minutes.
 SCENARIO_SCALE ?= 0.1
 SCENARIO_START ?= 2025-01-01
 SCENARIO_END ?= 2026-06-30
