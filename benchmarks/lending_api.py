@@ -18,6 +18,7 @@ py-spy (the `bench` dependency group) and prints where a request's time went
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
@@ -26,7 +27,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from benchmarks import profile_summary
 from benchmarks.common import Measurement, format_table, ratio, write_results
@@ -103,6 +104,45 @@ def _workers(server_pid: int) -> list[int]:
     ]
 
 
+def _cpu(server: ServerProcess, url: str) -> dict[str, dict[int, float]]:
+    """CPU seconds used so far by each of the server's workers and (PostgreSQL) each
+    backend serving the benchmark's database, by process id."""
+    import psutil
+
+    def used(pids) -> dict[int, float]:
+        seconds = {}
+        for pid in pids:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = psutil.Process(pid).cpu_times()
+                seconds[pid] = times.user + times.system
+        return seconds
+
+    backends: list[int] = []
+    if not url.startswith("sqlite"):
+        engine = create_database_engine(url)
+        with engine.connect() as connection:
+            backends = list(
+                connection.execute(
+                    text(
+                        "SELECT pid FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).scalars()
+            )
+        engine.dispose()
+    return {"server": used(_workers(server.process.pid)), "database": used(backends)}
+
+
+def _cpu_per_request(before: dict, after: dict, requests: int) -> dict[str, float]:
+    """ms of CPU per answered request, by side (a process new since `before` counts whole)."""
+    return {
+        side: 1000
+        * sum(seconds - before[side].get(pid, 0.0) for pid, seconds in after[side].items())
+        / max(requests, 1)
+        for side in after
+    }
+
+
 def _clients(pid: int, port: int) -> int:
     """How many HTTP clients' connections the worker holds."""
     import psutil
@@ -176,6 +216,8 @@ def measure(backend: str, url: str, args) -> list[Measurement]:
         Measurement(f"{backend}: load generator CPU (share of one core)", "ratio"),
     )
     busy = Measurement(f"{backend}: circulation answered 503 busy (share)", "ratio")
+    server_cpu = Measurement(f"{backend}: server CPU per checkout or return", "ms")
+    database_cpu = Measurement(f"{backend}: PostgreSQL CPU per checkout or return", "ms")
     checkouts = 0
     server = ServerProcess(url, args.workers)
     try:
@@ -194,7 +236,11 @@ def measure(backend: str, url: str, args) -> list[Measurement]:
             profile, facts = None, {}
             if last and args.profile:
                 profile = partial(_profile, server, args.seconds, args.profile, backend, facts)
+            cpu_before = _cpu(server, url)
             lent = _load(base, headers, args.seconds, "circulation", cards, barcodes, profile)
+            cpu = _cpu_per_request(cpu_before, _cpu(server, url), lent["requests"])
+            server_cpu.values.append(cpu["server"])
+            database_cpu.values.append(cpu["database"])
             _summarise_profile(args.profile, backend, lent, facts)
             circulation.values.append(lent["requests"] / lent["wall_seconds"])
             p50.values.append(1000 * _percentile(lent["latencies"], 0.5))
@@ -219,7 +265,8 @@ def measure(backend: str, url: str, args) -> list[Measurement]:
     share = Measurement(
         f"{backend}: circulation / baseline", "ratio", ratio(circulation.values, baseline.values)
     )
-    return [circulation, baseline, share, p50, p99, read_p99, busy, load_cpu]
+    measured = [circulation, baseline, share, p50, p99, read_p99, busy, load_cpu, server_cpu]
+    return measured + ([database_cpu] if backend == "postgresql" else [])
 
 
 def main() -> None:

@@ -45,6 +45,7 @@ REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
     "title_added": ("title_id",),
     "item_added": ("item_id", "title_id"),
     "item_withdrawn": ("item_id",),
+    "item_rehomed": ("item_id", "from_branch_code", "to_branch_code"),
     "checkout": ("item_id", "patron_id", "loan_id", "branch_code", "due_at"),
     "renew": ("item_id", "patron_id", "loan_id", "due_at"),
     "checkin": ("item_id", "loan_id", "branch_code"),

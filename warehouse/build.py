@@ -56,6 +56,10 @@ def dbt_executable() -> str:
 # The nightly test window (dbt_project/macros/test_window.sql): data tests on the snapshot
 # staging views look only at partitions dated on or after this.
 TESTS_SINCE_VARIABLE = "BIBBLA_TESTS_SINCE"
+# Set when landed partitions were rewritten (the retention rule): the period aggregates
+# rebuild every year, since a fact can then change without a new event
+# (dbt_project/macros/period_incremental.sql).
+REBUILD_ALL_PERIODS_VARIABLE = "BIBBLA_REBUILD_ALL_PERIODS"
 
 
 def newest_tested_snapshot(warehouse: Path) -> date | None:
@@ -145,8 +149,9 @@ def dbt_environment(
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
     )
-    # set per build by `build_warehouse` (nightly test window), never inherited
+    # set per build by `build_warehouse` (nightly test window, rebuilt periods), never inherited
     env.pop(TESTS_SINCE_VARIABLE, None)
+    env.pop(REBUILD_ALL_PERIODS_VARIABLE, None)
     if target_path is not None:
         env["DBT_TARGET_PATH"] = str(target_path)
     if log_path is not None:
@@ -303,11 +308,15 @@ class BuildPlan:
     # why the incremental facts are rebuilt from scratch when nobody asked for it
     full_refresh_reason: str | None
     nightly: NightlyBuild
+    # the landing's old partitions were rewritten: every year of the period aggregates again
+    rebuild_all_periods: bool = False
 
     @property
     def environment(self) -> dict[str, str]:
-        """Variables dbt runs with (the nightly test window), on top of `dbt_environment`."""
-        return self.nightly.environment
+        """Variables dbt runs with (the nightly test window, the periods to rebuild), on
+        top of `dbt_environment`."""
+        rebuild = {REBUILD_ALL_PERIODS_VARIABLE: "1"} if self.rebuild_all_periods else {}
+        return {**self.nightly.environment, **rebuild}
 
     @property
     def notes(self) -> list[str]:
@@ -334,7 +343,9 @@ def plan_build(
     --full-refresh`): event ids restart with a new database, so an incremental run would mix
     the two. An incremental build on a built warehouse is the nightly one (`nightly_build`);
     a full refresh, a first build and a build with `test_window` off (after landed
-    partitions were rewritten, as the retention rule does) test everything.
+    partitions were rewritten, as the retention rule does) test everything, and the
+    last also recomputes every year of the period aggregates (their nightly build
+    otherwise recomputes the years touched since the last build).
     """
     landing, warehouse = settings.landing_path, settings.warehouse_path
     _check_landing(landing)
@@ -354,7 +365,15 @@ def plan_build(
         arguments.append("--full-refresh")
     nightly = nightly_build(warehouse, full_refresh or not test_window)
     arguments += nightly.arguments
-    return BuildPlan(landing, warehouse, tuple(arguments), full_refresh, reason, nightly)
+    return BuildPlan(
+        landing,
+        warehouse,
+        tuple(arguments),
+        full_refresh,
+        reason,
+        nightly,
+        rebuild_all_periods=not test_window and not full_refresh,
+    )
 
 
 def build_warehouse(

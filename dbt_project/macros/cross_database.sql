@@ -117,3 +117,22 @@
 
 {% macro spark__materialized_cte() -%}
 {%- endmacro %}
+
+{#- An order-free fingerprint of a set of rows: the sum of a 64-bit hash of each row's
+    `columns` (int_fact_month_fingerprints). Two sets that differ in any row give another
+    sum but with a chance of 2^-64. -#}
+{% macro fact_row_fingerprint(columns) -%}
+    {{ return(adapter.dispatch('fact_row_fingerprint')(columns)) }}
+{%- endmacro %}
+
+{% macro default__fact_row_fingerprint(columns) -%}
+    cast(sum(cast(hash({{ columns | join(', ') }}) as hugeint)) as varchar)
+{%- endmacro %}
+
+{% macro postgres__fact_row_fingerprint(columns) -%}
+    cast(sum(('x' || substr(md5(cast(row({{ columns | join(', ') }}) as text)), 1, 16))::bit(64)::bigint) as text)
+{%- endmacro %}
+
+{% macro spark__fact_row_fingerprint(columns) -%}
+    cast(sum(cast(xxhash64({{ columns | join(', ') }}) as decimal(38, 0))) as string)
+{%- endmacro %}

@@ -64,9 +64,58 @@
     {%- endif -%}
     {%- set attached = model.get('attached_node') -%}
     {%- set tested = graph.nodes.get(attached) if attached else none -%}
-    {%- set column = ((tested.config.meta or {}).get('tested_partition_column')) if tested is not none else none -%}
+    {%- set meta = (tested.config.meta or {}) if tested is not none else {} -%}
+    {%- set column = meta.get('tested_partition_column') -%}
     {%- if column -%}
         {%- do return(column ~ " >= cast('" ~ since ~ "' as date)") -%}
     {%- endif -%}
+    {%- if meta.get('tested_period_column') -%}
+        {%- do return(rebuilt_years_window(meta.get('tested_period_column'))) -%}
+    {%- endif -%}
+    {%- if meta.get('tested_new_event_column') -%}
+        {%- do return(new_events_window(meta.get('tested_new_event_column'))) -%}
+    {%- endif -%}
+    {%- if meta.get('tested_rebuilt_month_column') -%}
+        {%- do return(rebuilt_fact_months_window(meta.get('tested_rebuilt_month_column'), tested)) -%}
+    {%- endif -%}
     {%- do return('') -%}
+{%- endmacro %}
+
+
+{#- A period aggregate (macros/period_incremental.sql) rebuilt only the years in
+    int_rebuilt_years, which is upstream of it and so already rebuilt when its tests run:
+    its rows of the other years are the ones earlier builds wrote and tested. -#}
+{% macro rebuilt_years_window(column) -%}
+    {%- do return(year_start(column) ~ " in (select year_start from " ~ model_relation('int_rebuilt_years') ~ ")") -%}
+{%- endmacro %}
+
+
+{#- An incremental fact rebuilt whole months (macros/incremental.sql): every month holding
+    a row with an event newer than the watermark of the last build that rebuilt the
+    period aggregates (build_state.period_watermark, never newer than the facts' own).
+    Its tests look at those months; before the first recorded watermark, at everything. -#}
+{% macro rebuilt_fact_months_window(column, tested) -%}
+    {%- set watermark = last_period_watermark() -%}
+    {%- if watermark is none -%}
+        {%- do return('') -%}
+    {%- endif -%}
+    {%- set relation = api.Relation.create(database=tested.database, schema=tested.schema, identifier=tested.alias) -%}
+    {%- do return(
+        column ~ " in (select distinct " ~ column ~ " from " ~ relation
+        ~ " where last_event_id > " ~ watermark.through_event_id ~ ")"
+    ) -%}
+{%- endmacro %}
+
+
+{#- The event feed: every event is tested once, on the first build after it landed (ids
+    are gap-free and commit-ordered, LANDING.md): those above the watermark of the last
+    build that rebuilt the period aggregates (macros/period_incremental.sql); a late
+    event lands in an old date partition but still has a new id. The view de-duplicates
+    on the id, so uniqueness holds across all of history by construction. -#}
+{% macro new_events_window(column) -%}
+    {%- set watermark = last_period_watermark() -%}
+    {%- if watermark is none -%}
+        {%- do return('') -%}
+    {%- endif -%}
+    {%- do return(column ~ " > " ~ watermark.through_event_id) -%}
 {%- endmacro %}

@@ -9,11 +9,12 @@ as on SQLite, and a rolled-back transaction gives its ids back instead of leavin
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, cast, column, insert, select, true, update, values
+from sqlalchemy import Connection, bindparam, insert, select, union_all, update
 from sqlalchemy.orm import Session
 
 from operational.adapters.bulk import insert_rows
@@ -69,7 +70,7 @@ def write_events(session: Session | Connection, events: Sequence[CirculationEven
     if connection.dialect.name == "postgresql":
         # One statement, so the counter's lock is held for one round trip before the
         # commit rather than two: every other writer queues on it meanwhile.
-        connection.execute(_numbered_insert(events))
+        _numbered_insert(connection, events)
         return
     last_id = connection.execute(
         update(feed_counter)
@@ -99,11 +100,26 @@ def sent_with_commit(session: Session) -> Iterator[None]:
         yield
 
 
-def _numbered_insert(events: Sequence[CirculationEvent]):
+def _numbered_insert(connection: Connection, events: Sequence[CirculationEvent]) -> None:
     """WITH counter AS (UPDATE feed_counter … RETURNING last_id) INSERT INTO
-    circulation_event SELECT last_id - n + number, … FROM counter, (VALUES …): the events
-    numbered by the database in the statement that moves the counter."""
-    count = len(events)
+    circulation_event SELECT last_id - n + number, … FROM counter [UNION ALL …]: the
+    events numbered by the database in the statement that moves the counter."""
+    parameters = {
+        f"{name}_{number}": value
+        for number, event in enumerate(events, 1)
+        for name, value in zip(_NAMES[1:], event_row(number, event)[1:], strict=True)
+    }
+    connection.execute(_numbered_insert_of(len(events)), parameters)
+
+
+_NAMES = [c.name for c in circulation_event.columns]
+
+
+@functools.cache
+def _numbered_insert_of(count: int):
+    """The statement for `count` events, with a bound parameter for each value: built once
+    per count, and compiled once by SQLAlchemy (a VALUES list of the values themselves,
+    as before, was built and compiled anew for every transaction: a few ms of CPU)."""
     columns = list(circulation_event.columns)
     counter = (
         update(feed_counter)
@@ -112,17 +128,15 @@ def _numbered_insert(events: Sequence[CirculationEvent]):
         .returning(feed_counter.c.last_id)
         .cte("counter")
     )
-    rows = values(*(column(c.name, c.type) for c in columns), name="event").data(
-        [event_row(number, event) for number, event in enumerate(events, 1)]
-    )
-    numbered = select(
-        counter.c.last_id - count + rows.c.id,
-        # VALUES types a column of NULLs as text: each column is cast to the table's type.
-        *(cast(rows.c[c.name], c.type) for c in columns[1:]),
-    ).select_from(counter.join(rows, true()))  # one counter row: no product
-    return (
-        insert(circulation_event).add_cte(counter).from_select([c.name for c in columns], numbered)
-    )
+    numbered = [
+        select(
+            counter.c.last_id - (count - number),
+            *(bindparam(f"{c.name}_{number}", type_=c.type) for c in columns[1:]),
+        )
+        for number in range(1, count + 1)
+    ]
+    rows = numbered[0] if count == 1 else union_all(*numbered)
+    return insert(circulation_event).add_cte(counter).from_select(_NAMES, rows)
 
 
 def append_events(connection: Connection, rows: Sequence[tuple]) -> None:

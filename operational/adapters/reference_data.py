@@ -13,6 +13,7 @@ from sqlalchemy import Connection, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from operational.adapters import tables
+from operational.adapters.reference_cache import mark_changed
 
 
 class ReferenceDataError(ValueError):
@@ -211,4 +212,6 @@ def load_reference_data(
     ]
     _upsert(connection, tables.circulation_rule, rules, ["media_type", "patron_category"])
     counts["circulation_rule"] = len(rules)
+    # Every API worker reads the reference data again on its next request.
+    mark_changed(connection)
     return counts

@@ -56,6 +56,8 @@ def init(
             )
         if connection.execute(select(tables.feed_counter.c.name)).first() is None:
             connection.execute(tables.feed_counter.insert(), {"name": FEED, "last_id": 0})
+        if connection.execute(select(tables.reference_version.c.id)).first() is None:
+            connection.execute(tables.reference_version.insert(), {"id": 1, "version": 1})
         counts = load_reference_data(connection, reference_dir, municipalities_file)
     return database_id, counts
 

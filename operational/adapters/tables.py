@@ -375,6 +375,17 @@ feed_counter = Table(
     Column("last_id", BigInteger, nullable=False),
 )
 
+# Which edition of the reference data (membership, branches, van routes, collections,
+# circulation rules) the database holds: one row, whose version every change of those
+# tables moves in the same transaction (unit_of_work.py, reference_data.py). An API worker
+# keeps the reference data in memory and reads this row instead (reference_cache.py).
+reference_version = Table(
+    "reference_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)
+
 database_identity = Table(
     "database_identity",
     metadata,

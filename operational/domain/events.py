@@ -18,6 +18,9 @@ class EventType(StrEnum):
     TITLE_ADDED = "title_added"
     ITEM_ADDED = "item_added"
     ITEM_WITHDRAWN = "item_withdrawn"
+    # added: a copy moved for good to another branch (collection balancing): its home
+    # branch changes; from_branch_code is the old home, to_branch_code the new one
+    ITEM_REHOMED = "item_rehomed"
     CHECKOUT = "checkout"
     RENEW = "renew"
     CHECKIN = "checkin"

@@ -296,6 +296,32 @@ class Item:
             EventType.ITEM_WITHDRAWN, now, branch_code=self.current_branch_code, item=self
         )
 
+    def rehome(self, to_branch_code: str, now: datetime) -> CirculationEvent:
+        """Give the copy a new home branch (a collection-balancing move): from now on it
+        belongs there, is shelved there and is sent back there when returned elsewhere.
+        Only a copy on the shelf can be moved; one on loan, in transit or set aside for a
+        hold is in use."""
+        if self.status != ItemStatus.AVAILABLE:
+            raise errors.ItemNotAvailable(
+                f"item {self.barcode} is {self.status}; only a copy on the shelf can be moved"
+            )
+        if to_branch_code == self.home_branch_code:
+            raise errors.InvalidRequest(
+                f"item {self.barcode} already belongs to branch {to_branch_code}",
+                field="to_branch_code",
+            )
+        previous = self.home_branch_code
+        self.home_branch_code = to_branch_code
+        return CirculationEvent(
+            EventType.ITEM_REHOMED,
+            now,
+            branch_code=self.current_branch_code,
+            item=self,
+            from_branch_code=previous,
+            to_branch_code=to_branch_code,
+            reason=str(TransportReason.REBALANCE),
+        )
+
     def shelve_at(self, branch_code: str) -> None:
         self.current_branch_code = branch_code
         self.status = ItemStatus.AVAILABLE

@@ -203,6 +203,18 @@ class Consortium:
                 f"{branch.code} (municipality {branch.municipality_code}) on {day}"
             )
 
+    def check_may_move(self, item: Item, to_branch: Branch, day: date) -> None:
+        """A copy may be moved for good (collection balancing) only to a lending branch
+        whose municipality shares with the copy's owner on that day: moving it to a
+        municipality outside the shared system would take it out of its owner's reach."""
+        owner = self.owner_of(item)
+        if not self.shares(owner, to_branch.municipality_code, day):
+            raise errors.NotPermitted(
+                f"item {item.barcode} belongs to municipality {owner}, which does not share "
+                f"with municipality {to_branch.municipality_code} (branch {to_branch.code}) "
+                f"on {day}; it cannot be moved there"
+            )
+
     def may_receive(self, patron: Patron, item: Item, pickup_branch_code: str, day: date) -> bool:
         """Whether item may be lent to patron at the pickup branch on that day."""
         home = patron.home_municipality_code

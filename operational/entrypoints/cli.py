@@ -219,6 +219,16 @@ def simulate(
     membership_file: Annotated[
         Path | None, typer.Option(help="Another membership timeline (municipalities.csv format).")
     ] = None,
+    collection_moves: Annotated[
+        Path | None,
+        typer.Option(
+            help="Collection moves to make (CSV: title_id, from_branch_code, to_branch_code, "
+            "copies; `bibbla warehouse advice-export` writes it). Needs --moves-on."
+        ),
+    ] = None,
+    moves_on: Annotated[
+        str | None, typer.Option(help="The simulated day the collection moves are made on.")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Fill the lending core with simulated circulation, day by day, through its own rules."""
@@ -233,6 +243,7 @@ def simulate(
         TimeRemainingColumn,
     )
 
+    from operational.simulation.collection_moves import read_moves
     from operational.simulation.report import calibration_table, format_table
     from operational.simulation.runner import StopAfterDay, run_days, without_joins
     from operational.simulation.simulator import Simulation
@@ -242,6 +253,8 @@ def simulate(
     reference = settings.reference_dir
     try:
         if resume:
+            if collection_moves or moves_on:
+                raise _fail("a resumed run makes the collection moves it was started with")
             simulation = Simulation.resume(engine, reference)
             first = simulation.next_day()
             last = first + timedelta(days=days - 1) if days else simulation.params.end
@@ -251,6 +264,10 @@ def simulate(
             first, last = date.fromisoformat(start), date.fromisoformat(end)
             if last < first:
                 raise _fail("--end is before --start")
+            if (collection_moves is None) != (moves_on is None):
+                raise _fail("--collection-moves and --moves-on go together")
+            moves = read_moves(collection_moves) if collection_moves else []
+            moves_day = date.fromisoformat(moves_on) if moves_on else None
             scenario = "baseline"
             timeline = membership_file
             with tempfile.TemporaryDirectory() as folder:
@@ -260,7 +277,16 @@ def simulate(
                     scenario = f"membership:{membership_file.name}"
                 schema.init(engine, reference, timeline)
             simulation = Simulation.create(
-                engine, reference, seed, scale, first, last, scenario, progress=console.print
+                engine,
+                reference,
+                seed,
+                scale,
+                first,
+                last,
+                scenario,
+                progress=console.print,
+                collection_moves=moves,
+                moves_on=moves_day,
             )
             if days:
                 last = min(last, first + timedelta(days=days - 1))
@@ -294,6 +320,12 @@ def simulate(
         f"simulated {len(reports)} days up to {done}: {counted['events']:,} events in "
         f"{counted['seconds']:.1f} s"
     )
+    if simulation.moves_done is not None:
+        done = simulation.moves_done
+        console.print(
+            f"collection moves on {simulation.params.moves_on}: {done.moved} of {done.asked} "
+            f"copies moved ({done.missing} not on the shelf at the source then)"
+        )
     if stop.requested:
         console.print("stopped after the current day; continue with `bibbla simulate --resume`")
     console.print(

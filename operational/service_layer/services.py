@@ -400,6 +400,46 @@ def mark_lost_transports(uow: UnitOfWork, clock: Clock) -> int:
         return lost
 
 
+# ---------------------------------------------------------------- collection balancing
+
+
+def move_copy(
+    uow: UnitOfWork, clock: Clock, item_barcode: str, to_branch_code: str
+) -> ArrivalOutcome:
+    """Move a copy on the shelf to another branch for good (collection balancing, e.g.
+    the warehouse's mart_collection_advice): its home branch becomes to_branch_code
+    (item_rehomed) and it is then routed as an item free away from home, by the arrival
+    rule: to the oldest waiting hold it may fill, or by van to its new home (transport
+    reason rebalance). On arrival there it is shelved, or trapped for a hold."""
+    with uow:
+        now = clock.now()
+        to_branch = uow.consortium.lending_branch(to_branch_code, field="to_branch_code")
+        item = _lock_item(uow, item_barcode)
+        uow.consortium.check_may_move(item, to_branch, local_date(now))
+        uow.record(item.rehome(to_branch.code, now))
+        arrival = _claim_arrival(uow, item, item.current_branch_code, now)
+        if arrival.action is ReturnAction.HOLD_TRAPPED:
+            transport = _fill_hold(uow, arrival.hold, item, now)
+            outcome = ArrivalOutcome(
+                ReturnAction.HOLD_TRAPPED, transport=transport, hold=arrival.hold
+            )
+        elif item.current_branch_code == to_branch.code:
+            outcome = ArrivalOutcome(ReturnAction.SHELVED)  # already standing there
+        else:
+            transport, event = Transport.request(
+                item,
+                to_branch.code,
+                TransportReason.REBALANCE,
+                uow.consortium.route(item.current_branch_code, to_branch.code),
+                now,
+            )
+            uow.transports.add(transport)
+            uow.record(event)
+            outcome = ArrivalOutcome(ReturnAction.TRANSPORT, transport=transport)
+        uow.commit()
+        return outcome
+
+
 # ---------------------------------------------------------------- membership
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -41,6 +41,7 @@ from operational.simulation.behaviour import (
 )
 from operational.simulation.calendar import at
 from operational.simulation.calibration import CHILD_BAND, Population, Target, load_targets
+from operational.simulation.collection_moves import CollectionMove, MovesDone, copies_to_move
 from operational.simulation.patrons import (
     MEAN_MEMBERSHIP_YEARS,
     PeopleFactory,
@@ -69,6 +70,10 @@ class Parameters:
     catalogue_size: int = 0
     activity_location: dict[str, float] = field(default_factory=dict)
     items_per_visit: dict[str, float] = field(default_factory=dict)
+    # Collection-balancing moves made on one day (collection_moves.py): the advice a rerun
+    # of the same seed checks; empty in an ordinary run.
+    collection_moves: list[dict] = field(default_factory=list)
+    moves_on: str | None = None
 
     def to_json(self) -> dict:
         values = asdict(self)
@@ -138,6 +143,7 @@ class Simulation(Agenda, Visits, Vans, Stock):
         self._nearby_day: date | None = None
         self._nearby: dict[tuple[str, str], tuple[list, list, float]] = {}
         self._title_weights: dict[int, float] = {}  # fixed by seed and id: kept
+        self.moves_done: MovesDone | None = None  # set on the day the moves are made
 
     def _branch_setup(self) -> None:
         self.lending_branches = [b for b in self.state.branches.values() if b.lends]
@@ -185,8 +191,12 @@ class Simulation(Agenda, Visits, Vans, Stock):
         end: date,
         scenario: str = "baseline",
         progress: Callable[[str], None] = print,
+        *,
+        collection_moves: Sequence[CollectionMove] = (),
+        moves_on: date | None = None,
     ) -> Simulation:
-        """Start a new simulation on an initialised database without circulation."""
+        """Start a new simulation on an initialised database without circulation; the
+        collection moves, if any, are made early on the day moves_on (within the run)."""
         runs = SimulationRuns(engine)
         if runs.any():
             raise errors.Conflict("this database already holds a simulation; use --resume")
@@ -195,7 +205,19 @@ class Simulation(Agenda, Visits, Vans, Stock):
                 "this database already has circulation; simulate into a new database "
                 "(bibbla db init --reset)"
             )
-        simulation = cls(engine, reference_dir, Parameters(seed, scale, start, end, scenario))
+        if collection_moves and (moves_on is None or not start <= moves_on <= end):
+            raise errors.InvalidRequest(
+                f"the day of the collection moves ({moves_on}) must be within the run "
+                f"({start} to {end})",
+                field="moves_on",
+            )
+        parameters = Parameters(seed, scale, start, end, scenario)
+        parameters.collection_moves = [move.to_json() for move in collection_moves]
+        parameters.moves_on = moves_on.isoformat() if collection_moves else None
+        simulation = cls(engine, reference_dir, parameters)
+        for move in collection_moves:  # unknown branches: said now, not on the day
+            simulation.consortium.lending_branch(move.from_branch_code, field="from_branch_code")
+            simulation.consortium.lending_branch(move.to_branch_code, field="to_branch_code")
         simulation._populate(progress)
         return simulation
 
@@ -336,6 +358,8 @@ class Simulation(Agenda, Visits, Vans, Stock):
         self.clock.set(at(day, 7))
         services.expire_holds(self.uow, self.clock)
         services.mark_lost_transports(self.uow, self.clock)
+        if self.params.moves_on == day.isoformat():
+            self._make_collection_moves(day)
         # (hour, order drawn, what, whom): sorted by hour, then in the order drawn (the
         # order is unique, so what and whom are never compared).
         actions: list[tuple[float, int, str, object]] = []
@@ -363,6 +387,27 @@ class Simulation(Agenda, Visits, Vans, Stock):
         written = self.uow.flush(also=self._finish_day(day))
         self.last_finished_day = day
         return DayReport(day, written, loans, self._counts["holds"], self._counts["refused"])
+
+    def _make_collection_moves(self, day: date) -> None:
+        """The run's collection moves, before the branches open: each copy through the
+        lending core's move_copy; a copy not on the shelf at the source then (on loan,
+        gone) is not moved and is counted as missing."""
+        self.clock.set(at(day, 7.5))
+        done = MovesDone()
+        for values in self.params.collection_moves:
+            move = CollectionMove(**values)
+            done.asked += move.copies
+            for item in copies_to_move(self.state.items_by_title.get(move.title_id, ()), move):
+                old_home = item.home_branch_code
+                if self._try(services.move_copy, item.barcode, move.to_branch_code) is None:
+                    continue
+                done.moved += 1
+                # the copy is browsed on its new home's shelf from now on
+                self.shelf[old_home].remove(item)
+                self.shelf[item.home_branch_code].append(item)
+        done.missing = done.asked - done.moved
+        self.moves_done = done
+        log.info("collection moves on %s: %s", day, done)
 
     def _finish_day(self, day: date) -> Callable:
         # A picklable call: the writer process runs it in the day's transaction (with the

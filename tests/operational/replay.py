@@ -48,6 +48,8 @@ def _apply(state: Replayed, e) -> None:
             "current_branch_code": e.branch_code,
             "title_id": e.title_id,
         }
+    elif kind == "item_rehomed":
+        state.items[e.item_id]["home_branch_code"] = e.to_branch_code
     elif kind == "item_withdrawn":
         state.items[e.item_id]["status"] = "withdrawn"
     elif kind == "checkout":

@@ -43,6 +43,7 @@ PAGES = {
     "/kommuner/": "kommuner",
     "/transporter/": "transporter",
     "/scenarier/": "scenarier",
+    "/bestand/": "bestand",
     "/datakvalitet/": "datakvalitet",
     "/sa-raknar-vi/": "sa-raknar-vi",
 }
@@ -357,6 +358,70 @@ def test_transport_figures_equal_the_warehouse(report_site, browser_context) -> 
     assert_shows(visit, "transport-kostnad-per-hamtad", per_hold, 2)
     assert_shows(visit, "direkt-dagar", direct_days, 1)
     assert shown(visit, "nytta-kommun") == gainer
+
+
+def test_collection_pages_show_each_municipalitys_moves_in_and_out(
+    report_site, browser_context, metrics
+) -> None:
+    """/bestand/ and a page per member municipality: the number of moves in and out equal
+    the warehouse's, the top moves in are the municipality's best (by advice_rank), and one
+    of the pages passes the axe scan (one template)."""
+    warehouse = report_site.warehouse
+    ((moves,),) = warehouse.query("select count(*) from mart_collection_advice")
+    assert moves, "the test world should give some advice"
+    visit = harness.visit(browser_context, report_site.url("/bestand/"))
+    assert_shows(visit, "bestand-flyttar", moves, 0)
+    visit.page.close()
+    members = warehouse.query(
+        "select municipality_code, municipality_name from dim_municipality "
+        "where is_member and has_lending_data order by municipality_name"
+    )
+    counts = dict(
+        ((code, way), n)
+        for code, way, n in warehouse.query(
+            "select to_municipality_code, 'in', count(*) from mart_collection_advice group by 1 "
+            "union all select from_municipality_code, 'out', count(*) "
+            "from mart_collection_advice group by 1"
+        )
+    )
+    busiest = max(members, key=lambda m: counts.get((m[0], "in"), 0))
+    for code, name in members:
+        page = slug(name)
+        assert (report_site.build_dir / "bestand" / page / "index.html").is_file(), name
+        visit = harness.visit(browser_context, report_site.url(f"/bestand/{page}/"))
+        assert not visit.problems(), "\n".join(visit.problems())
+        assert visit.page.get_by_role("heading", level=1).inner_text().strip() == f"Bestånd: {name}"
+        assert_shows(visit, "bestand-flyttar-hit", counts.get((code, "in"), 0), 0)
+        assert_shows(visit, "bestand-flyttar-harifran", counts.get((code, "out"), 0), 0)
+        targets = {href.split("#", 1)[1] for href in definition_links(visit)}
+        assert targets and targets <= set(metrics)
+        if (code, name) == busiest:
+            harness.screenshot(visit.page, f"bestand-{page}")
+            best = warehouse.query(
+                "select title from mart_collection_advice where to_municipality_code = ? "
+                "order by advice_rank limit 1",
+                [code],
+            )[0][0]
+            assert best in visit.page.inner_text("body")
+            violations = harness.axe_violations(visit.page)
+            assert not violations, f"{name}:\n" + harness.describe_violations(violations)
+        visit.page.close()
+
+
+def test_the_collection_advice_ships_no_hold_count_under_five_patrons(report_site) -> None:
+    """The advice's hold counts rest on people: the site ships them only where the mart
+    publishes them (5 patrons or more), and the unsuppressed counts stay in intermediate."""
+    shipped = [
+        table.to_pylist()
+        for path, table in harness.site_tables(report_site.build_dir)
+        if path.stem == "collection_advice" and path.suffix == ".parquet"
+    ]
+    assert shipped and shipped[0], "the site should ship the advice"
+    rows = shipped[0]
+    assert all(row["holds_by_van"] is None for row in rows if row["holds_suppressed"])
+    assert all(row["holds_by_van"] >= 5 for row in rows if not row["holds_suppressed"])
+    assert any(row["holds_suppressed"] for row in rows), "small counts should occur here"
+    assert not {"hold_patrons", "patron_key"} & set(rows[0])
 
 
 def test_data_quality_figures_equal_the_warehouse(report_site, browser_context) -> None:

@@ -11,6 +11,10 @@ from tests.spark.conftest import SparkAndDuckDB
 from tests.spark.equality import compare_warehouses, spark_table_files
 
 PHASES = ("first build", "incremental build")
+# What a build did rather than what the data says (dbt_project/macros/period_incremental.sql):
+# the years an incremental build rebuilt, and fingerprints whose hash differs by engine.
+# Spark builds the period aggregates as tables, so it rebuilds every year and keeps no state.
+BUILD_STATE_MODELS = {"int_rebuilt_years", "int_fact_month_fingerprints"}
 # The first test pays for the shared fixture (two simulations, four dbt runs, two of them
 # on Spark): about four minutes alone, more on a busy machine.
 SPARK_TIMEOUT = pytest.mark.timeout(1800)
@@ -45,7 +49,11 @@ def test_every_mart_equals_duckdb(spark_and_duckdb: SparkAndDuckDB, phase: str) 
 def test_every_intermediate_table_equals_duckdb(
     spark_and_duckdb: SparkAndDuckDB, phase: str
 ) -> None:
-    tables = spark_and_duckdb.comparisons[phase]["intermediate"]
+    tables = [
+        c
+        for c in spark_and_duckdb.comparisons[phase]["intermediate"]
+        if c.table not in BUILD_STATE_MODELS
+    ]
     assert len(tables) >= 15
     assert not [c for c in tables if not c.equal], _report(tables)
 

@@ -10,7 +10,13 @@ import duckdb
 import pytest
 
 from bibbla.config import Settings
-from warehouse.build import TESTS_SINCE_VARIABLE, NoEventsLanded, WarehouseBuildError, plan_build
+from warehouse.build import (
+    REBUILD_ALL_PERIODS_VARIABLE,
+    TESTS_SINCE_VARIABLE,
+    NoEventsLanded,
+    WarehouseBuildError,
+    plan_build,
+)
 
 LANDED_DATABASE = "11111111-1111-1111-1111-111111111111"
 OTHER_DATABASE = "22222222-2222-2222-2222-222222222222"
@@ -126,7 +132,9 @@ def test_without_the_test_window_every_partition_and_unit_test_runs(tmp_path: Pa
     _land(settings)
     _build(settings, database=LANDED_DATABASE)
     plan = plan_build(settings, test_window=False)
-    assert plan.arguments == ("build",) and plan.environment == {} and plan.notes == []
+    assert plan.arguments == ("build",) and plan.notes == []
+    # landed partitions were rewritten: the period aggregates recompute every year too
+    assert plan.environment == {REBUILD_ALL_PERIODS_VARIABLE: "1"}
 
 
 @pytest.mark.parametrize(

@@ -1,14 +1,26 @@
+{{ config(
+    materialized=period_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ clear_rebuilt_years('period_start') }}",
+    on_schema_change='fail',
+    tags=['period_aggregate'],
+    meta={'tested_period_column': 'period_start'}
+) }}
 {#- One row per municipality and reporting period with the hold counts behind
     hold_fill_rate and the wait-time percentiles of docs/metrics.md, for holds placed by its
     residents in the period (a cohort: a hold counts in the period it was placed, whatever
     happened to it later). Holds still open at the end of the data are counted, so the
     latest periods' fill rates rise as their holds are filled. `hold_patrons` is computed
     from the patron keys; int_equity_holds takes the frozen count for periods whose keys
-    the retention rule has removed. -#}
+    the retention rule has removed.
+    Incremental by year (macros/period_incremental.sql): a nightly build recomputes
+    only the years in int_rebuilt_years, from the facts of those years. -#}
+-- depends_on: {{ ref('int_rebuilt_years') }}
 with holds as (
 
     select * from {{ ref('fct_holds') }}
     where resident_municipality_code is not null
+      and {{ in_rebuilt_years('placed_date') }}
 
 ),
 

@@ -1,3 +1,11 @@
+{{ config(
+    materialized=period_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ clear_rebuilt_years('period_start') }}",
+    on_schema_change='fail',
+    tags=['period_aggregate'],
+    meta={'tested_period_column': 'period_start'}
+) }}
 {#- One row per municipality and reporting period (month and year) with the loan counts
     behind the loan metrics of docs/metrics.md, from both sides of a loan: as the borrower's
     home municipality (residents' loans, borrowers, shared loans, children's loans,
@@ -5,10 +13,21 @@
     Loans count in the period of their checkout, renewals in the period they happened.
     The distinct-people counts here are what small-number suppression rests on.
     Computed from the patron keys: for the periods whose keys the retention rule has
-    removed they come up short, and int_equity_loans takes the frozen ones instead. -#}
+    removed they come up short, and int_equity_loans takes the frozen ones instead.
+    Incremental by year (macros/period_incremental.sql): a nightly build recomputes
+    only the years in int_rebuilt_years, from the facts of those years. -#}
+-- depends_on: {{ ref('int_rebuilt_years') }}
 with loans as (
 
     select * from {{ ref('fct_loans') }}
+    where {{ in_rebuilt_years('checkout_date') }}
+
+),
+
+-- a renewal counts in its own period, whatever the year of the checkout it renews
+renewed_loans as (
+
+    select loan_id, borrower_municipality_code from {{ ref('fct_loans') }}
 
 ),
 
@@ -17,6 +36,7 @@ renewal_events as (
     select *
     from {{ ref('stg_lending_core__circulation_event') }}
     where event_type = 'renew'
+      and {{ in_rebuilt_years('event_date') }}
 
 ),
 
@@ -111,7 +131,7 @@ renewals_in_periods as (
         loans.borrower_municipality_code as municipality_code,
         renewal_events.patron_key
     from renewal_events
-    inner join loans on loans.loan_id = renewal_events.loan_id
+    inner join renewed_loans as loans on loans.loan_id = renewal_events.loan_id
 
     union all
 
@@ -121,7 +141,7 @@ renewals_in_periods as (
         loans.borrower_municipality_code as municipality_code,
         renewal_events.patron_key
     from renewal_events
-    inner join loans on loans.loan_id = renewal_events.loan_id
+    inner join renewed_loans as loans on loans.loan_id = renewal_events.loan_id
 
 ),
 

@@ -1,10 +1,22 @@
+{{ config(
+    materialized=period_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ clear_rebuilt_years('period_start') }}",
+    on_schema_change='fail',
+    tags=['period_aggregate'],
+    meta={'tested_period_column': 'period_start'}
+) }}
 {#- One row per municipality and reporting period: transports dispatched in the period
     to or from its branches (docs/metrics.md transports_per_1000). A transport between two
-    branches of the same municipality counts once for it. -#}
+    branches of the same municipality counts once for it.
+    Incremental by year (macros/period_incremental.sql): a nightly build recomputes
+    only the years in int_rebuilt_years, from the facts of those years. -#}
+-- depends_on: {{ ref('int_rebuilt_years') }}
 with transports as (
 
     select * from {{ ref('fct_transports') }}
     where dispatched_date is not null
+      and {{ in_rebuilt_years('dispatched_date') }}
 
 ),
 

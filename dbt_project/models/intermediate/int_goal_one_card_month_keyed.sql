@@ -1,10 +1,21 @@
+{{ config(
+    materialized=period_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ clear_rebuilt_years('month_start') }}",
+    on_schema_change='fail',
+    tags=['period_aggregate'],
+    meta={'tested_period_column': 'month_start'}
+) }}
 {#- One row per month: the "one card" KPI of the 2024 goal, year to date. Of the
     residents of member municipalities who borrowed this calendar year up to the month's
     end (loans made while their municipality was a member), the share who borrowed at
     branches of more than one municipality. Built per patron and year from the date of
     the first loan and the date the patron first borrowed in a second municipality.
     Computed from the patron keys; int_goal_one_card_month takes the frozen counts for
-    the years whose keys the retention rule has (partly) removed. -#}
+    the years whose keys the retention rule has (partly) removed.
+    Incremental by year (macros/period_incremental.sql): a nightly build recomputes
+    only the years in int_rebuilt_years, from the facts of those years. -#}
+-- depends_on: {{ ref('int_rebuilt_years') }}
 with loans as (
 
     select
@@ -15,6 +26,7 @@ with loans as (
     from {{ ref('fct_loans') }}
     where borrower_is_member
       and lending_municipality_code is not null
+      and {{ in_rebuilt_years('checkout_date') }}
 
 ),
 
@@ -22,6 +34,7 @@ months as (
 
     select * from {{ ref('int_periods') }}
     where period_type = 'month'
+      and {{ in_rebuilt_years('period_start') }}
 
 ),
 

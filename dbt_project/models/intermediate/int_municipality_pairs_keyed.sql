@@ -1,3 +1,11 @@
+{{ config(
+    materialized=period_materialization(),
+    incremental_strategy='append',
+    pre_hook="{{ clear_rebuilt_years('period_start') }}",
+    on_schema_change='fail',
+    tags=['period_aggregate'],
+    meta={'tested_period_column': 'period_start'}
+) }}
 {#- One row per ordered pair of different municipalities (the owner of the items, the
     borrower's home municipality) and reporting period (month and year) in which the
     owner's items went to the other's residents: loans (checkouts, in the period of the
@@ -6,7 +14,10 @@
     the equity marts count holds), with the distinct people behind each. The people counts
     are what small-number suppression rests on (int_municipality_pair_disclosure).
     Computed from the patron keys: for the periods whose keys the retention rule has
-    removed they come up short, and int_municipality_pairs takes the frozen ones instead. -#}
+    removed they come up short, and int_municipality_pairs takes the frozen ones instead.
+    Incremental by year (macros/period_incremental.sql): a nightly build recomputes
+    only the years in int_rebuilt_years, from the facts of those years. -#}
+-- depends_on: {{ ref('int_rebuilt_years') }}
 with loans as (
 
     select
@@ -17,6 +28,7 @@ with loans as (
         patron_key
     from {{ ref('fct_loans') }}
     where owner_municipality_code <> borrower_municipality_code
+      and {{ in_rebuilt_years('checkout_date') }}
 
 ),
 
@@ -31,6 +43,7 @@ filled_holds as (
     from {{ ref('fct_holds') }}
     where became_ready
       and trapped_item_owner_municipality_code <> resident_municipality_code
+      and {{ in_rebuilt_years('placed_date') }}
 
 ),
 

@@ -1,10 +1,19 @@
 {#- One row per lending branch and month: the items the branch owns at the end of the
     month (added and not yet withdrawn or lost), rebuilt from the item events as a running
-    sum of each month's additions minus removals. For the month holding the last event
-    this is the stock at the end of the data. -#}
+    sum of each month's additions minus removals. A copy moved for good to another branch
+    (int_item_rehomings) leaves the one stock and joins the other in the month of the
+    move (counted in items_removed and items_added); a copy leaves the stock from the home
+    it has then, its newest. For the month holding the last event this is the stock at
+    the end of the data. -#}
 with items as (
 
     select * from {{ ref('int_items') }}
+
+),
+
+rehomings as (
+
+    select * from {{ ref('int_item_rehomings') }}
 
 ),
 
@@ -35,12 +44,30 @@ changes as (
     union all
 
     select
-        home_branch_code as branch_code,
+        current_home_branch_code as branch_code,
         {{ month_start('left_stock_date') }} as month_start,
         0 as items_added,
         1 as items_removed
     from items
     where left_stock_date is not null
+
+    union all
+
+    select
+        from_branch_code as branch_code,
+        {{ month_start('rehomed_date') }} as month_start,
+        0 as items_added,
+        1 as items_removed
+    from rehomings
+
+    union all
+
+    select
+        to_branch_code as branch_code,
+        {{ month_start('rehomed_date') }} as month_start,
+        1 as items_added,
+        0 as items_removed
+    from rehomings
 
 ),
 

@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine
 
 from operational.adapters.pin_hashing import Argon2PinHasher
+from operational.adapters.reference_cache import ReferenceCache
 from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from operational.clock import Clock
 from operational.domain.access import Permission
@@ -22,15 +23,20 @@ class Caller:
     a request takes one connection from the pool, not one for the check and another for
     the work."""
 
-    def __init__(self, principal: access.Principal, connection: Connection):
+    def __init__(
+        self, principal: access.Principal, connection: Connection, reference: ReferenceCache
+    ):
         self.principal = principal
         self.connection = connection
+        self.reference = reference
 
     def uow(self) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self._in_transactions())
+        return SqlAlchemyUnitOfWork(self._in_transactions(), reference_cache=self.reference)
 
     def reading_uow(self) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self._in_transactions(), read_only=True)
+        return SqlAlchemyUnitOfWork(
+            self._in_transactions(), read_only=True, reference_cache=self.reference
+        )
 
     def _in_transactions(self) -> Connection:
         if self.connection.get_execution_options().get("isolation_level") == AUTOCOMMIT:
@@ -55,6 +61,9 @@ class ApiContext:
         self.clock = clock
         self.pin_hasher = pin_hasher
         self.throttle = FailedAuthThrottle(failed_auth_limit)
+        # This worker's reference data in memory, checked against the database's version
+        # row by every unit of work that reads it (adapters/reference_cache.py).
+        self.reference = ReferenceCache()
         self.bearer = HTTPBearer(auto_error=False, description="a token from `bibbla token create`")
 
     def require(self, permission: Permission) -> Callable:
@@ -62,6 +71,7 @@ class ApiContext:
         and otherwise gives the handler the Caller: the request's connection, taken from
         the pool here and given back when the request is done."""
         bearer, throttle, clock, engine = self.bearer, self.throttle, self.clock, self.engine
+        reference = self.reference
 
         def check(
             request: Request,
@@ -83,6 +93,6 @@ class ApiContext:
                     throttle.failed(client)
                     raise
                 access.authorise(principal, permission)
-                yield Caller(principal, connection)
+                yield Caller(principal, connection, reference)
 
         return Depends(check)

@@ -8,6 +8,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import httpx
 import pytest
@@ -17,7 +18,7 @@ from operational.adapters import tables
 from operational.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from operational.clock import SystemClock
 from operational.domain.access import Role
-from operational.service_layer import access
+from operational.service_layer import access, services
 from tests.operational.desk import Desk
 from tests.operational.invariants import feed_violations, state_violations
 from tests.server import running_server
@@ -177,6 +178,37 @@ def test_a_revoked_token_fails_on_the_next_request_in_every_worker(engine, serve
         answers = [c.get("/api/v1/branches") for c in clients]
         assert [a.status_code for a in answers] == [401] * len(clients), [a.text for a in answers]
         assert all("revoked" in a.json()["detail"] for a in answers)
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_a_membership_change_is_seen_on_the_next_request_in_every_worker(engine, server):
+    """Each worker keeps the reference data in memory (adapters/reference_cache.py): after
+    a municipality leaves, through the use case, no worker lends to its patrons on the
+    very next request, whichever holds the client's connection."""
+    headers = _token(engine, Role.STAFF)
+    desk = Desk(engine, SystemClock())
+    title = desk.title()
+    card = desk.patron("1884")  # Nora's patron, at Lindesberg's library
+    clients = [httpx.Client(base_url=server, headers=headers, timeout=30) for _ in range(9)]
+    barcodes = [[desk.item(title, "LIND") for _ in range(2)] for _ in clients]
+
+    def lend(client, barcode):
+        body = {"card_number": card, "item_barcode": barcode, "branch_code": "LIND"}
+        return _post(client, "/api/v1/loans", body)
+
+    try:
+        # Every worker that holds a client has now read the membership timeline.
+        answers = [lend(c, own[0]) for c, own in zip(clients, barcodes, strict=True)]
+        assert [a.status_code for a in answers] == [201] * len(clients), [a.text for a in answers]
+        today = SystemClock().now().date()
+        services.change_membership(
+            SqlAlchemyUnitOfWork(engine), SystemClock(), "1885", date(2016, 1, 1), today
+        )
+        answers = [lend(c, own[1]) for c, own in zip(clients, barcodes, strict=True)]
+        assert [a.status_code for a in answers] == [403] * len(clients), [a.text for a in answers]
+        assert all(a.json()["error"] == "NotPermitted" for a in answers)
     finally:
         for client in clients:
             client.close()

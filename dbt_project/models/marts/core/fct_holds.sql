@@ -3,7 +3,8 @@
     unique_key='hold_id',
     incremental_strategy=fact_incremental_strategy(),
     partition_by=fact_partition_by('placed_month'),
-    on_schema_change='fail'
+    on_schema_change='fail',
+    meta={'tested_rebuilt_month_column': 'placed_month'}
 ) }}
 {#- One row per hold (reservation) and its lifecycle: placed → trapped (an item is set
     aside; it travels when it is elsewhere) → ready for pickup → fulfilled (collected), or

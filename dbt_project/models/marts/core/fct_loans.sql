@@ -3,7 +3,8 @@
     unique_key='loan_id',
     incremental_strategy=fact_incremental_strategy(),
     partition_by=fact_partition_by('checkout_month'),
-    on_schema_change='fail'
+    on_schema_change='fail',
+    meta={'tested_rebuilt_month_column': 'checkout_month'}
 ) }}
 {#- One row per loan (a checkout; renewals extend it, a checkin closes it) with the three
     municipalities the equity metrics need resolved at the loan date: the borrower's home

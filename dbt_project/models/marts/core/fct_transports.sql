@@ -3,7 +3,8 @@
     unique_key='transport_id',
     incremental_strategy=fact_incremental_strategy(),
     partition_by=fact_partition_by('requested_month'),
-    on_schema_change='fail'
+    on_schema_change='fail',
+    meta={'tested_rebuilt_month_column': 'requested_month'}
 ) }}
 {#- One row per transport (an item moved by the county van, via the hub or on a direct
     route, or between branches of one municipality): requested → dispatched → received,

@@ -6,11 +6,12 @@
     The allocated cost spreads the year's budget over the items moved that year; with
     simulated data the budget is scaled by s like the volumes, and a year the data covers
     only partly gets the covered share of its budget. Per municipality: sum the additive
-    columns by from_ or to_municipality_code (medians are per route). -#}
-with transports as (
+    columns by from_ or to_municipality_code (medians are per route). The counts per
+    route and month come from int_transport_route_month, which a nightly build updates
+    for the years it touched only. -#}
+with routes as (
 
-    select * from {{ ref('fct_transports') }}
-    where dispatched_date is not null
+    select * from {{ ref('int_transport_route_month') }}
 
 ),
 
@@ -26,16 +27,17 @@ budgets as (
 
 ),
 
+-- every transport dispatched in the year, once: the routes' items sent
 items_per_year as (
 
     select
-        cast(extract(year from dispatched_date) as bigint) as budget_year,
-        {{ year_start('dispatched_date') }} as year_start,
-        count(*) as items_moved
-    from transports
+        cast(extract(year from month_start) as bigint) as budget_year,
+        {{ year_start('month_start') }} as year_start,
+        cast(sum(items_sent) as bigint) as items_moved
+    from routes
     group by
-        cast(extract(year from dispatched_date) as bigint),
-        {{ year_start('dispatched_date') }}
+        cast(extract(year from month_start) as bigint),
+        {{ year_start('month_start') }}
 
 ),
 
@@ -63,52 +65,22 @@ cost_per_item as (
 
 ),
 
-routes as (
-
-    select
-        dispatched_month,
-        from_branch_code,
-        to_branch_code,
-        from_municipality_code,
-        to_municipality_code,
-        max(transport_route) as route_kind,
-        count(*) as items_sent,
-        sum(case when transport_status = 'received' then 1 else 0 end) as items_received,
-        sum(case when transport_status = 'lost' then 1 else 0 end) as items_lost,
-        sum(case when transport_status = 'in_transit' then 1 else 0 end) as items_in_transit,
-        count(distinct dispatched_date) as runs,
-        sum(case when transport_reason = 'hold' then 1 else 0 end) as hold_transports,
-        sum(case when served_collected_hold then 1 else 0 end) as collected_hold_transports,
-        sum(case when transport_reason = 'return_home' then 1 else 0 end)
-            as return_home_transports,
-        {{ percentile('days_in_transit', 0.5) }} as days_in_transit_median,
-        {{ percentile('days_in_transit', 0.9) }} as days_in_transit_p90
-    from transports
-    group by
-        dispatched_month,
-        from_branch_code,
-        to_branch_code,
-        from_municipality_code,
-        to_municipality_code
-
-),
-
 costed as (
 
     select
         routes.*,
-        cast(extract(year from routes.dispatched_month) as bigint) as year,
+        cast(extract(year from routes.month_start) as bigint) as year,
         cost_per_item.budget_sek * cost_per_item.population_scale
             * cost_per_item.year_covered_share / cost_per_item.items_moved as cost_per_item_sek,
         cost_per_item.budget_is_estimate
     from routes
     left join cost_per_item
-        on cost_per_item.budget_year = cast(extract(year from routes.dispatched_month) as bigint)
+        on cost_per_item.budget_year = cast(extract(year from routes.month_start) as bigint)
 
 )
 
 select
-    costed.dispatched_month as month_start,
+    costed.month_start,
     costed.year,
     costed.from_branch_code,
     costed.to_branch_code,

@@ -1,8 +1,10 @@
 {#- One row per event of the feed, de-duplicated on (database_id, event_id).
     Ingestion lands each event once; should a batch ever be landed twice, the copies are
     dropped here but counted in `landed_copies`, so the duplicates stay visible to the
-    tests and to mart_data_quality instead of vanishing. -#}
-{{ config(meta={'tested_partition_column': none}) }}
+    tests and to mart_data_quality instead of vanishing.
+    Tested on a nightly build by event id, not by partition: the events above the
+    watermark of the last build (macros/test_window.sql), wherever their date put them. -#}
+{{ config(meta={'tested_partition_column': none, 'tested_new_event_column': 'event_id'}) }}
 
 with source as (
 
