@@ -73,3 +73,29 @@ def test_a_run_keeps_everything_in_its_own_folder(tmp_path, monkeypatch):
     env = run_environment(tmp_path)
     assert env["BIBBLA_DATA_DIR"] == str(tmp_path)
     assert "BIBBLA_WAREHOUSE" not in env and "BIBBLA_OPERATIONAL_DB" not in env
+
+
+def test_options_it_does_not_know_go_to_the_simulator(monkeypatch, tmp_path):
+    """`bibbla scenario run NAME --OPTION VALUE` hands the option to `bibbla simulate` as it
+    is (e.g. `--collection-moves FILE`), once per seed."""
+    from typer.testing import CliRunner
+
+    import bibbla.scenarios as scenarios
+
+    calls = []
+
+    def run_scenario(settings, scenario, seed, **options):
+        calls.append((scenario.name, seed, options["simulate_options"]))
+        return scenarios.RunResult(tmp_path, {"simulate": 1.0})
+
+    monkeypatch.setattr(scenarios, "run_scenario", run_scenario)
+    result = CliRunner().invoke(
+        scenarios.app,
+        ["run", "x", "--join", "1862=2025-07-01", "--seed", "1", "--seed", "2",
+         "--collection-moves", "moves.csv"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert calls == [
+        ("x", 1, ["--collection-moves", "moves.csv"]),
+        ("x", 2, ["--collection-moves", "moves.csv"]),
+    ]
