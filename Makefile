@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 export UV_COMPILE_BYTECODE := 1
 export UV_LINK_MODE := copy
 
-.PHONY: install demo test lint serve ingest stress clean scenarios
+.PHONY: install demo test lint serve ingest stress clean scenarios scenario-advice
 
 $(UV):
 	@echo "==> installing uv $(UV_VERSION) into .tools/"
@@ -92,6 +92,18 @@ scenarios: install
 	BIBBLA_ENV=$${BIBBLA_ENV:-demo} $(BIN)/bibbla scenario compare
 	$(BIN)/bibbla reports build
 	@echo "The page Scenarier: $(BIN)/bibbla reports serve   (http://127.0.0.1:3000/scenarier/)"
+
+# The collection balancing advice tried out (docs/metrics.md, "The advice against a rerun"):
+# for each seed of `make scenarios`' baseline, the advice its warehouse gives on the eve of
+# ADVICE_ON is made on that date in a rerun (`bibbla scenario run rad --apply-advice`), and
+# the expected saving of hold waits on the moved titles is set against the simulated one
+# (printed, and data/scenarios/rad/seed-N/advice_check.json). The rerun also joins the
+# comparison (page Scenarier) as the scenario "rad". Run `make scenarios` first.
+ADVICE_ON ?= 2026-01-01
+scenario-advice: install
+	BIBBLA_ENV=$${BIBBLA_ENV:-demo} $(BIN)/bibbla scenario run rad --apply-advice $(ADVICE_ON) $(SCENARIO_FLAGS)
+	BIBBLA_ENV=$${BIBBLA_ENV:-demo} $(BIN)/bibbla scenario compare
+	$(BIN)/bibbla reports build
 
 # The long reliability tests pushed harder (BIBBLA_STRESS=1): repeated kill -9 of the API
 # server under load, a longer fuzz run, more property-based examples.
