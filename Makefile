@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 export UV_COMPILE_BYTECODE := 1
 export UV_LINK_MODE := copy
 
-.PHONY: install demo test lint serve ingest stress clean scenarios
+.PHONY: install demo test lint serve ingest stress clean scenarios scenario-advice
 
 $(UV):
 	@echo "==> installing uv $(UV_VERSION) into .tools/"
@@ -77,7 +77,8 @@ serve: install
 # timeline) and scenarios/alla-tolv.toml (Degerfors, Karlskoga and Örebro join 2025-07-01),
 # each with three seeds at a tenth of the population over eighteen months, each run in
 # data/scenarios/NAME/seed-N/; then mart_scenario_comparison in the main warehouse and the
-# reports with the page Scenarier. Needs the main warehouse of `make demo`.
+# reports with the page Scenarier. Needs the main warehouse of `make demo`. One run at 0.1
+# took 6.5 minutes on two heavily loaded cores (docs/scaling.md): the six, 30-40 minutes.
 SCENARIO_SCALE ?= 0.1
 SCENARIO_START ?= 2025-01-01
 SCENARIO_END ?= 2026-06-30
@@ -91,6 +92,18 @@ scenarios: install
 	BIBBLA_ENV=$${BIBBLA_ENV:-demo} $(BIN)/bibbla scenario compare
 	$(BIN)/bibbla reports build
 	@echo "The page Scenarier: $(BIN)/bibbla reports serve   (http://127.0.0.1:3000/scenarier/)"
+
+# The collection balancing advice tried out (docs/metrics.md, "The advice against a rerun"):
+# for each seed of `make scenarios`' baseline, the advice its warehouse gives on the eve of
+# ADVICE_ON is made on that date in a rerun (`bibbla scenario run rad --apply-advice`), and
+# the expected saving of hold waits on the moved titles is set against the simulated one
+# (printed, and data/scenarios/rad/seed-N/advice_check.json). The rerun also joins the
+# comparison (page Scenarier) as the scenario "rad". Run `make scenarios` first.
+ADVICE_ON ?= 2026-01-01
+scenario-advice: install
+	BIBBLA_ENV=$${BIBBLA_ENV:-demo} $(BIN)/bibbla scenario run rad --apply-advice $(ADVICE_ON) $(SCENARIO_FLAGS)
+	BIBBLA_ENV=$${BIBBLA_ENV:-demo} $(BIN)/bibbla scenario compare
+	$(BIN)/bibbla reports build
 
 # The long reliability tests pushed harder (BIBBLA_STRESS=1): repeated kill -9 of the API
 # server under load, a longer fuzz run, more property-based examples.

@@ -27,7 +27,7 @@ import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -39,6 +39,8 @@ from bibbla.processes import run_streaming
 SCENARIOS_DIR = PROJECT_ROOT / "scenarios"  # scenario definitions (TOML), edited by people
 BASELINE = "baseline"
 EXPORT_FILE = "run_year.parquet"  # what mart_scenario_comparison reads (macros/scenario_runs.sql)
+MOVES_FILE = "advised_moves.csv"  # --apply-advice: the baseline's advice the run made
+ADVICE_CHECK_FILE = "advice_check.json"  # --apply-advice: predicted against simulated
 DEFAULT_SEEDS = [42, 43, 44]  # at least three: the spread over seeds is part of the answer
 
 Log = Callable[[str], None]
@@ -166,14 +168,21 @@ def run_scenario(
     start: date,
     end: date,
     simulate_options: list[str] = (),
+    apply_advice: date | None = None,
     log: Log = print,
 ) -> RunResult:
     """Simulate, land and build one seed of a scenario in a new data folder, and export
-    its mart_scenario_run_year."""
+    its mart_scenario_run_year. With `apply_advice` (a date), the collection balancing
+    advice of the baseline run of the same seed, given on the day before, is made in this
+    run on that date, and its expected saving of hold waits is checked against the
+    simulated one (advice_check.json)."""
     if not 0 < scale <= 1:
         raise ScenarioError("--scale must be in (0, 1]")
     if end < start:
         raise ScenarioError("--end is before --start")
+    baseline = None
+    if apply_advice is not None:
+        baseline = _baseline_for_advice(settings, scenario, seed, scale, start, end, apply_advice)
     folder = run_folder(settings, scenario.name, seed)
     if folder.exists():
         shutil.rmtree(folder)  # a run is made anew: same seed, same data
@@ -181,15 +190,40 @@ def run_scenario(
     timeline = write_timeline(settings.reference_dir, scenario, folder / "membership.csv")
     env = run_environment(folder)
     bibbla = _bibbla()
-    steps = {
-        "simulate": [
+    moves = folder / MOVES_FILE
+    advice_options = [] if apply_advice is None else [
+        "--collection-moves", str(moves), "--moves-on", apply_advice.isoformat(),
+    ]  # fmt: skip
+    # (step, command, environment): each step a process of its own.
+    steps: list[tuple[str, list[str], dict[str, str]]] = []
+    if baseline is not None:
+        # The advice as the baseline's data gave it on the eve of the moves.
+        advice_day = apply_advice - timedelta(days=1)
+        steps.append((
+            "advice", [
+                *bibbla, "warehouse", "advice-export", "--out", str(moves),
+                "--as-of", advice_day.isoformat(),
+            ], run_environment(baseline),
+        ))  # fmt: skip
+    steps += [
+        ("simulate", [
             *bibbla, "simulate", "--seed", str(seed), "--scale", str(scale),
             "--start", start.isoformat(), "--end", end.isoformat(),
-            "--membership-file", str(timeline), *simulate_options,
-        ],
-        "ingest": [*bibbla, "ingest"],
-        "warehouse": [*bibbla, "warehouse", "build"],
-    }  # fmt: skip
+            "--membership-file", str(timeline), *advice_options, *simulate_options,
+        ], env),
+        ("ingest", [*bibbla, "ingest"], env),
+        ("warehouse", [*bibbla, "warehouse", "build"], env),
+    ]  # fmt: skip
+    if baseline is not None:
+        steps.append((
+            "advice-check", [
+                *bibbla, "warehouse", "advice-check",
+                "--baseline", str(baseline / "warehouse.duckdb"),
+                "--rerun", str(folder / "warehouse.duckdb"),
+                "--moves", str(moves), "--moves-on", apply_advice.isoformat(),
+                "--out", str(folder / ADVICE_CHECK_FILE),
+            ], env,
+        ))  # fmt: skip
     seconds: dict[str, float] = {}
     with (folder / "run.log").open("w", encoding="utf-8") as run_log:
 
@@ -197,15 +231,22 @@ def run_scenario(
             run_log.write(line + "\n")
             log(line)
 
-        for step, command in steps.items():
+        for step, command, step_env in steps:
             both(f"==> {scenario.name} seed {seed}: {step}")
             began = time.perf_counter()
-            code, tail = run_streaming(command, PROJECT_ROOT, env, both)
+            code, tail = run_streaming(command, PROJECT_ROOT, step_env, both)
             seconds[step] = round(time.perf_counter() - began, 1)
             if code != 0:
                 raise ScenarioError(
                     f"{scenario.name} seed {seed}: `bibbla {step}` failed (exit {code}); "
                     f"its output is in {folder / 'run.log'}:\n{tail}"
+                )
+            if step == "advice" and not _has_moves(moves):
+                raise ScenarioError(
+                    f"{scenario.name} seed {seed}: the baseline's advice on "
+                    f"{apply_advice - timedelta(days=1)} has no moves (no copy idle where "
+                    "the van keeps bringing the title): nothing to apply; try a later date "
+                    "or a larger --scale"
                 )
     began = time.perf_counter()
     export_run(folder, scenario.name, seed, scale, start, end)
@@ -221,6 +262,7 @@ def run_scenario(
                 "start": start.isoformat(),
                 "end": end.isoformat(),
                 "simulate_options": list(simulate_options),
+                "apply_advice": apply_advice.isoformat() if apply_advice else None,
                 "seconds": seconds,
             },
             indent=2,
@@ -230,6 +272,51 @@ def run_scenario(
         encoding="utf-8",
     )
     return RunResult(folder, seconds)
+
+
+def _has_moves(moves_file: Path) -> bool:
+    with moves_file.open(encoding="utf-8", newline="") as handle:
+        return next(csv.DictReader(handle), None) is not None
+
+
+def _baseline_for_advice(
+    settings: Settings,
+    scenario: Scenario,
+    seed: int,
+    scale: float,
+    start: date,
+    end: date,
+    moves_on: date,
+) -> Path:
+    """The baseline run whose advice a run with --apply-advice makes: the same seed,
+    scale and period, already run (its warehouse gives the advice)."""
+    if scenario.name == BASELINE:
+        raise ScenarioError(
+            "--apply-advice: the baseline is what the advice is taken from; give the run "
+            "with the advice another name, e.g. `bibbla scenario run rad --apply-advice DATE`"
+        )
+    if not start < moves_on <= end:
+        raise ScenarioError(
+            f"--apply-advice {moves_on}: the moves must fall after --start ({start}) and "
+            f"on or before --end ({end}), so the advice has data before them"
+        )
+    baseline = run_folder(settings, BASELINE, seed)
+    described = baseline / "scenario.json"
+    if not described.is_file() or not (baseline / "warehouse.duckdb").is_file():
+        raise ScenarioError(
+            f"--apply-advice: no baseline run for seed {seed} in {baseline}; run "
+            f"`bibbla scenario run {BASELINE} --seed {seed} --scale {scale} "
+            f"--start {start} --end {end}` first"
+        )
+    ran = json.loads(described.read_text(encoding="utf-8"))
+    wanted = {"scale": scale, "start": start.isoformat(), "end": end.isoformat()}
+    differs = {k: ran.get(k) for k, v in wanted.items() if ran.get(k) != v}
+    if differs:
+        raise ScenarioError(
+            f"--apply-advice: the baseline run for seed {seed} was made with {differs}, "
+            f"this run asks for {wanted}: run the baseline again with the same settings"
+        )
+    return baseline
 
 
 def export_run(folder: Path, name: str, seed: int, scale: float, start: date, end: date) -> Path:
@@ -296,6 +383,15 @@ def run_command(
     scale: Annotated[float, typer.Option(help="Share of the real population simulated.")] = 0.1,
     start: Annotated[str, typer.Option(help="First simulated day (YYYY-MM-DD).")] = "2025-01-01",
     end: Annotated[str, typer.Option(help="Last simulated day (YYYY-MM-DD).")] = "2026-06-30",
+    apply_advice: Annotated[
+        str | None,
+        typer.Option(
+            "--apply-advice",
+            help="YYYY-MM-DD: make the collection balancing advice of the baseline run (same "
+            "seed, given the day before) on this date, and check its expected saving of "
+            "hold waits against the simulated one (advice_check.json).",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario once per seed into data/scenarios/NAME/seed-N/ (lending core, landing,
     warehouse, run_year.parquet). Other options go to `bibbla simulate` as they are."""
@@ -303,6 +399,7 @@ def run_command(
     try:
         scenario = load_scenario(name, join or [])
         first, last = date.fromisoformat(start), date.fromisoformat(end)
+        moves_on = date.fromisoformat(apply_advice) if apply_advice else None
     except (ScenarioError, ValueError) as error:
         raise _fail(error) from None
     joins = ", ".join(f"{c} {d}" for c, d in scenario.joins.items()) or "today's timeline"
@@ -317,6 +414,7 @@ def run_command(
                 start=first,
                 end=last,
                 simulate_options=list(ctx.args),
+                apply_advice=moves_on,
                 log=lambda line: typer.echo(line, err=True),
             )
         except ScenarioError as error:
@@ -324,6 +422,21 @@ def run_command(
         total = sum(result.seconds.values())
         steps = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
         typer.echo(f"{scenario.name} seed {one_seed}: {result.folder} in {total:.0f} s ({steps})")
+        if moves_on is not None:
+            typer.echo(_advice_summary(result.folder / ADVICE_CHECK_FILE))
+
+
+def _advice_summary(check_file: Path) -> str:
+    """One line: the advice's predicted saving of hold waits against the simulated one."""
+    check = json.loads(check_file.read_text(encoding="utf-8"))
+    ratio = check.get("ratio")
+    return (
+        f"  advice: {check['moves']} moves ({check['copies_moved']} copies moved); hold wait "
+        f"days saved on the moved titles {check['moves_on']} to {check['until']}: predicted "
+        f"{check['predicted_wait_days_saved']:.0f}, simulated "
+        f"{check['simulated_wait_days_saved']:.0f}, ratio "
+        + ("-" if ratio is None else f"{ratio:.2f}")
+    )
 
 
 @app.command("compare")

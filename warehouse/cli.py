@@ -100,6 +100,9 @@ def advice_check_command(
         str | None, typer.Option(help="Last day of holds compared (default: the runs' end).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the figures as JSON to this file.")
+    ] = None,
 ) -> None:
     """The advice's expected saving of hold waits against the simulated one (baseline
     minus rerun) on the moved titles, and their ratio."""
@@ -115,6 +118,8 @@ def advice_check_command(
         )
     except WarehouseBuildError as error:
         raise _fail(error) from error
+    if out is not None:
+        out.write_text(json.dumps(check.to_json(), indent=2) + "\n", encoding="utf-8")
     if as_json:
         typer.echo(json.dumps(check.to_json(), indent=2))
     else:
