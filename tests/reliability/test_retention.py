@@ -56,6 +56,12 @@ KEYED_MODELS = {
 # What a build did rather than what the data says (dbt_project/macros/period_incremental.sql):
 # the years a build rebuilt, and the fact months' fingerprints (of the keys among the rest).
 BUILD_STATE_MODELS = {"int_rebuilt_years", "int_fact_month_fingerprints"}
+# The collection advice counts the people behind a title's holds in the 12 months up to
+# its date only to suppress (docs/metrics.md, "Collection balancing advice"): it has no
+# frozen counts, so where its window reaches before the cutoff (here: all of it; by
+# default, 36 months of keys, never) it knows fewer people afterwards and can only hide
+# more. test_the_advice_can_only_hide_more_after_retention checks exactly that.
+ADVICE_MODELS = {"int_collection_hold_demand", "mart_collection_advice"}
 
 
 @dataclass
@@ -283,7 +289,7 @@ def _tables(connection: duckdb.DuckDBPyConnection, database: str) -> list[tuple[
         "and schema_name in ('main', 'intermediate') order by 1, 2",
         [database],
     ).fetchall()
-    left_out = KEYED_MODELS | BUILD_STATE_MODELS
+    left_out = KEYED_MODELS | BUILD_STATE_MODELS | ADVICE_MODELS
     return [(schema, table) for schema, table in rows if table not in left_out]
 
 
@@ -327,6 +333,39 @@ def differing_tables(before: Path, after: Path) -> dict[str, str]:
                     differences[f"{schema}.{table}"] = f"{old} became {new}"
                     break
     return differences
+
+
+ADVICE_KEY = ("title_id", "from_branch_code", "to_branch_code")
+ADVICE_PEOPLE = {"holds_suppressed", "holds_by_van", "hold_patrons"}
+
+
+def _advice_rows(warehouse: Path) -> dict[tuple, dict]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        result = connection.execute("select * from main.mart_collection_advice")
+        names = [column[0] for column in result.description]
+        rows = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+    return {tuple(row[k] for k in ADVICE_KEY): row for row in rows}
+
+
+def test_the_advice_can_only_hide_more_after_retention(retention: Retention) -> None:
+    """The same moves, copies and expected savings; a hold count it published before is
+    either the same or hidden now, and one it hid stays hidden."""
+    before = _advice_rows(retention.before)
+    after = _advice_rows(retention.settings.warehouse_path)
+    assert before.keys() == after.keys()
+    for key, old in before.items():
+        new = after[key]
+        for column in old.keys() - ADVICE_PEOPLE:
+            assert _same(old[column], new[column]), (key, column, old[column], new[column])
+        if old["holds_suppressed"]:
+            assert new["holds_suppressed"] and new["holds_by_van"] is None, key
+        elif not new["holds_suppressed"]:
+            assert (old["holds_by_van"], old["hold_patrons"]) == (
+                new["holds_by_van"],
+                new["hold_patrons"],
+            ), key
+        else:
+            assert new["holds_by_van"] is None and new["hold_patrons"] is None, key
 
 
 def test_every_mart_is_the_same_row_for_row(retention: Retention) -> None:

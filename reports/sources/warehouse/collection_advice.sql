@@ -18,32 +18,41 @@ with advice as (
 
 )
 
-select
-    advice_rank,
-    advice_as_of,
-    title_id,
-    title,
-    media_type,
-    from_branch_code,
-    from_branch_name,
-    from_municipality_code,
-    from_municipality_name,
-    lower(strip_accents(from_municipality_name)) as from_slug,
-    to_branch_code,
-    to_branch_name,
-    to_municipality_code,
-    to_municipality_name,
-    lower(strip_accents(to_municipality_name)) as to_slug,
-    copies,
-    idle_copies_at_from,
-    holds_suppressed,
-    holds_by_van,
-    wait_days_by_van_mean,
-    expected_wait_days_saved,
-    expected_transports_saved,
-    wait_days_saved_per_van_slot,
-    rank_in,
-    rank_out,
-    data_source
-from advice
-where rank_in <= 50 or rank_out <= 50
+, published as (
+    select
+        advice_rank,
+        advice_as_of,
+        title_id,
+        title,
+        media_type,
+        from_branch_code,
+        from_branch_name,
+        from_municipality_code,
+        from_municipality_name,
+        lower(strip_accents(from_municipality_name)) as from_slug,
+        to_branch_code,
+        to_branch_name,
+        to_municipality_code,
+        to_municipality_name,
+        lower(strip_accents(to_municipality_name)) as to_slug,
+        copies,
+        idle_copies_at_from,
+        holds_suppressed,
+        holds_by_van,
+        wait_days_by_van_mean,
+        expected_wait_days_saved,
+        expected_transports_saved,
+        wait_days_saved_per_van_slot,
+        rank_in,
+        rank_out,
+        data_source
+    from advice
+    where rank_in <= 50 or rank_out <= 50
+
+)
+
+-- Evidence cannot build a source without rows: with no advice at all (a short period),
+-- one row of nulls, which the pages' queries leave out (they select by slug or rank).
+select published.*
+from (select 1 as one) as always
+left join published on true
