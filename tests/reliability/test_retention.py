@@ -56,12 +56,18 @@ KEYED_MODELS = {
 # What a build did rather than what the data says (dbt_project/macros/period_incremental.sql):
 # the years a build rebuilt, and the fact months' fingerprints (of the keys among the rest).
 BUILD_STATE_MODELS = {"int_rebuilt_years", "int_fact_month_fingerprints"}
-# The collection advice counts the people behind a title's holds in the 12 months up to
-# its date only to suppress (docs/metrics.md, "Collection balancing advice"): it has no
-# frozen counts, so where its window reaches before the cutoff (here: all of it; by
-# default, 36 months of keys, never) it knows fewer people afterwards and can only hide
-# more. test_the_advice_can_only_hide_more_after_retention checks exactly that.
-ADVICE_MODELS = {"int_collection_hold_demand", "mart_collection_advice"}
+# Models that count people themselves, without frozen counts, only to suppress: the
+# collection advice (the people behind a title's holds in the 12 months up to its date;
+# docs/metrics.md, "Collection balancing advice") and a scenario run's figures (the share
+# of holds filled elsewhere is hidden on 1-4 patrons). Where their window reaches before
+# the cutoff (here: all of it; with the default 36 months of keys, the advice never) they
+# know fewer people afterwards and can only hide more: test_what_counts_people_itself_
+# can_only_hide_more checks exactly that.
+HIDE_MORE_MODELS = {
+    "int_collection_hold_demand",
+    "mart_collection_advice",
+    "mart_scenario_run_year",
+}
 
 
 @dataclass
@@ -289,7 +295,7 @@ def _tables(connection: duckdb.DuckDBPyConnection, database: str) -> list[tuple[
         "and schema_name in ('main', 'intermediate') order by 1, 2",
         [database],
     ).fetchall()
-    left_out = KEYED_MODELS | BUILD_STATE_MODELS | ADVICE_MODELS
+    left_out = KEYED_MODELS | BUILD_STATE_MODELS | HIDE_MORE_MODELS
     return [(schema, table) for schema, table in rows if table not in left_out]
 
 
@@ -335,37 +341,46 @@ def differing_tables(before: Path, after: Path) -> dict[str, str]:
     return differences
 
 
-ADVICE_KEY = ("title_id", "from_branch_code", "to_branch_code")
-ADVICE_PEOPLE = {"holds_suppressed", "holds_by_van", "hold_patrons"}
+# mart: (key columns, the suppression flag, the columns it hides)
+HIDE_MORE_MARTS = {
+    "mart_collection_advice": (
+        ("title_id", "from_branch_code", "to_branch_code"),
+        "holds_suppressed",
+        ("holds_by_van", "hold_patrons"),
+    ),
+    "mart_scenario_run_year": (
+        ("year", "municipality_code", "metric"),
+        "is_suppressed",
+        ("metric_value",),
+    ),
+}
 
 
-def _advice_rows(warehouse: Path) -> dict[tuple, dict]:
+def _rows_by_key(warehouse: Path, mart: str, key: tuple[str, ...]) -> dict[tuple, dict]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        result = connection.execute("select * from main.mart_collection_advice")
+        result = connection.execute(f"select * from main.{mart}")
         names = [column[0] for column in result.description]
         rows = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-    return {tuple(row[k] for k in ADVICE_KEY): row for row in rows}
+    return {tuple(row[k] for k in key): row for row in rows}
 
 
-def test_the_advice_can_only_hide_more_after_retention(retention: Retention) -> None:
-    """The same moves, copies and expected savings; a hold count it published before is
-    either the same or hidden now, and one it hid stays hidden."""
-    before = _advice_rows(retention.before)
-    after = _advice_rows(retention.settings.warehouse_path)
+@pytest.mark.parametrize("mart", sorted(HIDE_MORE_MARTS))
+def test_what_counts_people_itself_can_only_hide_more(retention: Retention, mart: str) -> None:
+    """The same rows and the same figures, but that a figure published before may be
+    hidden now; one hidden before stays hidden."""
+    key, flag, hidden = HIDE_MORE_MARTS[mart]
+    before = _rows_by_key(retention.before, mart, key)
+    after = _rows_by_key(retention.settings.warehouse_path, mart, key)
     assert before.keys() == after.keys()
-    for key, old in before.items():
-        new = after[key]
-        for column in old.keys() - ADVICE_PEOPLE:
-            assert _same(old[column], new[column]), (key, column, old[column], new[column])
-        if old["holds_suppressed"]:
-            assert new["holds_suppressed"] and new["holds_by_van"] is None, key
-        elif not new["holds_suppressed"]:
-            assert (old["holds_by_van"], old["hold_patrons"]) == (
-                new["holds_by_van"],
-                new["hold_patrons"],
-            ), key
+    for row_key, old in before.items():
+        new = after[row_key]
+        for column in old.keys() - {flag, *hidden}:
+            assert _same(old[column], new[column]), (row_key, column, old[column], new[column])
+        if new[flag]:
+            assert all(new[column] is None for column in hidden), row_key
         else:
-            assert new["holds_by_van"] is None and new["hold_patrons"] is None, key
+            assert not old[flag], row_key
+            assert all(_same(old[c], new[c]) for c in hidden), row_key
 
 
 def test_every_mart_is_the_same_row_for_row(retention: Retention) -> None:

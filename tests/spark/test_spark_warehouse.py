@@ -39,7 +39,11 @@ def test_every_mart_equals_duckdb(spark_and_duckdb: SparkAndDuckDB, phase: str) 
     assert {"fct_loans", "fct_holds", "fct_transports", "mart_equity_municipality_month",
             "mart_equity_index_year", "mart_transport_month", "mart_goal_progress",
             "metric_definitions"} <= names  # fmt: skip
-    assert all(c.duckdb_rows > 0 for c in marts if c.table != "int_goal_equity_year")
+    # Empty in this world by design: no scenario has been run (the comparison's unit test
+    # covers its SQL on both engines), and two months of history give no copy six months
+    # idle to advise moving (the advice's unit tests cover its SQL on both engines).
+    empty = {c.table for c in marts if c.duckdb_rows == 0}
+    assert empty <= {"int_goal_equity_year", "mart_scenario_comparison", "mart_collection_advice"}
     assert not [c for c in marts if not c.equal], _report(marts)
 
 
