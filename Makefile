@@ -39,7 +39,7 @@ test: lint
 	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder)
 
 # The demo simulates the whole population over the default period (about 6.8 million
-# events; about 5 minutes of the demo's 8 on two free cores, and about 7 GB of memory at
+# events; about 6 1/2 minutes of the demo's 10 on two free cores (measured 2026-12-07), and about 7 GB of memory at
 # its peak, in the dbt build). `make demo DEMO_SCALE=0.25` simulates a quarter of it.
 DEMO_SCALE ?= 1.0
 DEMO_START ?= 2024-01-01
