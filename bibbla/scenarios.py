@@ -180,9 +180,11 @@ def run_scenario(
         raise ScenarioError("--scale must be in (0, 1]")
     if end < start:
         raise ScenarioError("--end is before --start")
-    baseline = None
+    baseline = advice_day = None
     if apply_advice is not None:
         baseline = _baseline_for_advice(settings, scenario, seed, scale, start, end, apply_advice)
+        # The advice as the baseline's data gave it on the eve of the moves.
+        advice_day = apply_advice - timedelta(days=1)
     folder = run_folder(settings, scenario.name, seed)
     if folder.exists():
         shutil.rmtree(folder)  # a run is made anew: same seed, same data
@@ -197,8 +199,6 @@ def run_scenario(
     # (step, command, environment): each step a process of its own.
     steps: list[tuple[str, list[str], dict[str, str]]] = []
     if baseline is not None:
-        # The advice as the baseline's data gave it on the eve of the moves.
-        advice_day = apply_advice - timedelta(days=1)
         steps.append((
             "advice", [
                 *bibbla, "warehouse", "advice-export", "--out", str(moves),
@@ -244,7 +244,7 @@ def run_scenario(
             if step == "advice" and not _has_moves(moves):
                 raise ScenarioError(
                     f"{scenario.name} seed {seed}: the baseline's advice on "
-                    f"{apply_advice - timedelta(days=1)} has no moves (no copy idle where "
+                    f"{advice_day} has no moves (no copy idle where "
                     "the van keeps bringing the title): nothing to apply; try a later date "
                     "or a larger --scale"
                 )
