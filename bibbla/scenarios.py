@@ -41,6 +41,8 @@ BASELINE = "baseline"
 EXPORT_FILE = "run_year.parquet"  # what mart_scenario_comparison reads (macros/scenario_runs.sql)
 MOVES_FILE = "advised_moves.csv"  # --apply-advice: the baseline's advice the run made
 ADVICE_CHECK_FILE = "advice_check.json"  # --apply-advice: predicted against simulated
+# ... and the same beside run_year.parquet, for mart_scenario_advice_check
+ADVICE_CHECK_EXPORT = "advice_check.parquet"
 DEFAULT_SEEDS = [42, 43, 44]  # at least three: the spread over seeds is part of the answer
 
 Log = Callable[[str], None]
@@ -337,7 +339,31 @@ def export_run(folder: Path, name: str, seed: int, scale: float, start: date, en
             """,
             [name, seed, scale, start.isoformat(), end.isoformat()],
         )
+    check = folder / ADVICE_CHECK_FILE
+    if check.is_file():
+        _export_advice_check(check, folder / ADVICE_CHECK_EXPORT, name, seed, scale, start, end)
     return target
+
+
+def _export_advice_check(
+    check: Path, target: Path, name: str, seed: int, scale: float, start: date, end: date
+) -> None:
+    """advice_check.json with the run's name, seed and period, as one Parquet row."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    figures = json.loads(check.read_text(encoding="utf-8"))
+    row = {
+        "scenario": name,
+        "seed": seed,
+        "scale": scale,
+        "start_date": start,
+        "end_date": end,
+        **figures,
+        "moves_on": date.fromisoformat(figures["moves_on"]),
+        "until": date.fromisoformat(figures["until"]),
+    }
+    pq.write_table(pa.Table.from_pylist([row]), target)
 
 
 def compare(settings: Settings, log: Log = print) -> None:
@@ -350,7 +376,10 @@ def compare(settings: Settings, log: Log = print) -> None:
         )
     exports = sorted(scenarios_root(settings).glob(f"*/seed-*/{EXPORT_FILE}"))
     log(f"comparing {len(exports)} exported scenario runs")
-    command = [*_bibbla(), "warehouse", "build", "--select", "stg_scenario__run_year+"]
+    command = [
+        *_bibbla(), "warehouse", "build",
+        "--select", "stg_scenario__run_year+", "stg_scenario__advice_check+",
+    ]  # fmt: skip
     code, tail = run_streaming(command, PROJECT_ROOT, dict(os.environ), log)
     if code != 0:
         raise ScenarioError(f"building mart_scenario_comparison failed (exit {code}):\n{tail}")

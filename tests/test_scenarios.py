@@ -6,10 +6,12 @@ test of mart_scenario_comparison)."""
 from __future__ import annotations
 
 import csv
+import json
 import re
 from datetime import date
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from bibbla.scenarios import (
@@ -22,6 +24,7 @@ from bibbla.scenarios import (
     write_timeline,
 )
 from tests.conftest import REFERENCE_DIR
+from warehouse.advice import AdviceCheck
 
 
 def test_a_join_is_a_code_and_a_date():
@@ -166,6 +169,15 @@ def test_the_moves_fall_inside_the_period(tmp_path):
         _advice_run(settings, moves_on=date(2026, 1, 1))
 
 
+_CHECK = AdviceCheck(
+    moves_on=date(2025, 7, 1), until=date(2025, 12, 31), moves=1, copies=1, copies_moved=1,
+    titles=1, baseline_holds=9, rerun_holds=8, baseline_wait_days=30.0, rerun_wait_days=20.0,
+    predicted_wait_days_saved=12.0, simulated_wait_days_saved=10.0, ratio=10 / 12,
+    baseline_hold_transports=9, rerun_hold_transports=8, predicted_transports_saved=1.0,
+    control_baseline_holds=50, control_baseline_wait_days=100.0, control_rerun_wait_days=99.0,
+)  # fmt: skip
+
+
 class _Steps:
     """Stands in for the steps' processes: records each command and its data folder, and
     leaves what the step would (the moves file, a warehouse to export, the check)."""
@@ -185,7 +197,9 @@ class _Steps:
             with duckdb.connect(str(Path(env["BIBBLA_DATA_DIR"]) / "warehouse.duckdb")) as c:
                 c.execute("create table main.mart_scenario_run_year as select 1 as year")
         elif step == ["warehouse", "advice-check"]:
-            Path(command[command.index("--out") + 1]).write_text("{}", encoding="utf-8")
+            Path(command[command.index("--out") + 1]).write_text(
+                json.dumps(_CHECK.to_json()), encoding="utf-8"
+            )
         return 0, ""
 
 
@@ -223,6 +237,13 @@ def test_an_advice_run_gives_the_baseline_advice_makes_it_and_checks_it(tmp_path
     assert check[check.index("--baseline") + 1] == str(baseline / "warehouse.duckdb")
     assert check[check.index("--rerun") + 1] == str(folder / "warehouse.duckdb")
     assert (folder / scenarios.ADVICE_CHECK_FILE).is_file()
+    # exported beside the run's figures, with its name and seed, for the comparison
+    exported = pq.read_table(folder / scenarios.ADVICE_CHECK_EXPORT).to_pylist()
+    assert exported == [
+        {"scenario": "rad", "seed": 11, "scale": 0.05, "start_date": date(2024, 1, 1),
+         "end_date": date(2025, 12, 31)} | _CHECK.to_json()
+        | {"moves_on": date(2025, 7, 1), "until": date(2025, 12, 31)}
+    ]  # fmt: skip
     assert set(result.seconds) == {
         "advice", "simulate", "ingest", "warehouse", "advice-check", "export",
     }  # fmt: skip

@@ -371,6 +371,10 @@ def test_collection_pages_show_each_municipalitys_moves_in_and_out(
     assert moves, "the test world should give some advice"
     visit = harness.visit(browser_context, report_site.url("/bestand/"))
     assert_shows(visit, "bestand-flyttar", moves, 0)
+    # the world tries no advice in a rerun (make scenario-advice): the page says how to
+    ((checks,),) = warehouse.query("select count(*) from mart_scenario_advice_check")
+    assert checks == 0
+    assert "make scenario-advice" in shown(visit, "provning-saknas")
     visit.page.close()
     members = warehouse.query(
         "select municipality_code, municipality_name from dim_municipality "
