@@ -335,6 +335,32 @@ def test_duplicate_events_are_removed_and_counted(
     )
 
 
+def test_an_event_that_left_the_landing_fails_the_build(
+    built_warehouse: BuiltWarehouse, tmp_path: Path, dbt_paths
+) -> None:
+    """The event table is built incrementally: it keeps what it numbered. A landed file
+    removed afterwards (not by the retention rule, whose rebuild numbers everything again)
+    leaves events in the table that the landing no longer has; the build says so."""
+    landing = tmp_path / "landing"
+    shutil.copytree(built_warehouse.settings.landing_path, landing)
+    sorted((landing / "circulation_event").glob("*/*.parquet"))[0].unlink()
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built_warehouse.path, warehouse)
+    settings = built_warehouse.settings.model_copy(
+        update={"landing": landing, "warehouse": warehouse}
+    )
+    output: list[str] = []
+    with pytest.raises(WarehouseBuildError):
+        run_dbt(
+            ["build", "--select", "stg_lending_core__circulation_event",
+             "assert_events_equal_the_landing"],
+            settings,
+            log=output.append,
+            **dbt_paths,
+        )  # fmt: skip
+    assert any("FAIL 1 assert_events_equal_the_landing" in line for line in output), output[-20:]
+
+
 def test_incremental_builds_test_only_the_new_snapshot_partitions(
     built_warehouse: BuiltWarehouse, tmp_path: Path, dbt_paths
 ) -> None:
