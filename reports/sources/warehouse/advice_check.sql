@@ -15,6 +15,9 @@ with checks as (
         end_date,
         moves_on,
         until_date,
+        -- as text here: Evidence types a column of nulls (no check yet) as text, and a
+        -- page's date function on it would fail in the browser
+        cast(moves_on as varchar) || ' – ' || cast(until_date as varchar) as compared_days,
         moves,
         copies,
         copies_moved,
