@@ -11,13 +11,16 @@
     {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
+    {#- a sum of ids needs more than 64 bits in principle: DuckDB's hugeint, else numeric -#}
+    {%- set wide_integer = 'hugeint' if target.type == 'duckdb' else 'numeric' -%}
     {%- set found = run_query(
         "with built as (select database_id, max(event_id) as through_event_id,"
-        ~ " sum(landed_copies) as copies, sum(event_id * landed_copies) as id_sum"
+        ~ " sum(landed_copies) as copies,"
+        ~ " sum(cast(event_id as " ~ wide_integer ~ ") * landed_copies) as id_sum"
         ~ " from " ~ this ~ " group by database_id),"
         ~ " landed as (select landed.database_id,"
         ~ " count(*) filter (where landed.id <= built.through_event_id) as copies,"
-        ~ " sum(cast(landed.id as hugeint)) filter (where landed.id <= built.through_event_id) as id_sum"
+        ~ " sum(cast(landed.id as " ~ wide_integer ~ ")) filter (where landed.id <= built.through_event_id) as id_sum"
         ~ " from " ~ source('lending_core', 'circulation_event') ~ " as landed"
         ~ " left join built on built.database_id is not distinct from landed.database_id"
         ~ " group by landed.database_id)"
