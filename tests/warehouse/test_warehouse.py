@@ -37,6 +37,28 @@ def landed_events(built: BuiltWarehouse, event_type: str) -> int:
         ).fetchone()[0]
 
 
+class WarehouseCopy:
+    """A copy of the shared warehouse and its landing in a test's own folder, for the tests
+    that break the landing on purpose and build against it; `settings` points at both."""
+
+    def __init__(self, built: BuiltWarehouse, folder: Path) -> None:
+        self.landing = folder / "landing"
+        shutil.copytree(built.settings.landing_path, self.landing)
+        self.warehouse = folder / "warehouse.duckdb"
+        shutil.copyfile(built.path, self.warehouse)
+        self.settings = built.settings.model_copy(
+            update={"landing": self.landing, "warehouse": self.warehouse}
+        )
+
+    def event_batches(self) -> list[Path]:
+        return sorted((self.landing / "circulation_event").glob("*/*.parquet"))
+
+
+@pytest.fixture
+def warehouse_copy(built_warehouse: BuiltWarehouse, tmp_path: Path) -> WarehouseCopy:
+    return WarehouseCopy(built_warehouse, tmp_path)
+
+
 def test_the_build_ran_its_unit_tests_and_passed(built_warehouse: BuiltWarehouse) -> None:
     log = "\n".join(built_warehouse.log)
     assert "index_reproduces_the_worked_example_of_metrics_md" in log
@@ -264,29 +286,20 @@ def test_incremental_facts_equal_a_full_refresh(
             assert differences == 0, f"{fact}: incremental and full refresh differ"
 
 
-def test_a_quarantined_row_fails_the_build(
-    built_warehouse: BuiltWarehouse, tmp_path: Path, dbt_paths
-) -> None:
-    landing = tmp_path / "landing"
-    shutil.copytree(built_warehouse.settings.landing_path, landing)
+def test_a_quarantined_row_fails_the_build(warehouse_copy: WarehouseCopy, dbt_paths) -> None:
     # one row in the quarantine layout of the event table (the other columns may be
     # missing: the quarantine source reads with union_by_name)
     with duckdb.connect() as connection:
         connection.execute(
             "copy (select 'db' as database_id, 1::bigint as id,"
             " 'patron_id is missing' as quarantine_reason) to ? (format parquet)",
-            [str(landing / "_quarantine" / "circulation_event" / "part-x.parquet")],
+            [str(warehouse_copy.landing / "_quarantine" / "circulation_event" / "part-x.parquet")],
         )
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(built_warehouse.path, warehouse)
-    settings = built_warehouse.settings.model_copy(
-        update={"landing": landing, "warehouse": warehouse}
-    )
     output: list[str] = []
     with pytest.raises(WarehouseBuildError):
         run_dbt(
             ["build", "--select", "stg_quarantine__rows", "assert_no_quarantined_rows"],
-            settings,
+            warehouse_copy.settings,
             log=output.append,
             **dbt_paths,
         )
@@ -294,31 +307,24 @@ def test_a_quarantined_row_fails_the_build(
 
 
 def test_duplicate_events_are_removed_and_counted(
-    built_warehouse: BuiltWarehouse, tmp_path: Path, dbt_paths
+    built_warehouse: BuiltWarehouse, warehouse_copy: WarehouseCopy, dbt_paths
 ) -> None:
-    landing = tmp_path / "landing"
-    shutil.copytree(built_warehouse.settings.landing_path, landing)
     # a batch landed twice under another file name (what a broken re-run would leave)
-    batch = sorted((landing / "circulation_event").glob("*/*.parquet"))[-1]
+    batch = warehouse_copy.event_batches()[-1]
     shutil.copyfile(batch, batch.with_name("part-again.parquet"))
     with duckdb.connect() as connection:
         (copies,) = connection.execute(
             "select count(*) from read_parquet(?)", [str(batch)]
         ).fetchone()
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(built_warehouse.path, warehouse)
-    settings = built_warehouse.settings.model_copy(
-        update={"landing": landing, "warehouse": warehouse}
-    )
     output: list[str] = []
     run_dbt(
         ["build", "--select", "stg_lending_core__circulation_event", "mart_data_quality"],
-        settings,
+        warehouse_copy.settings,
         log=output.append,
         **dbt_paths,
     )
     assert any("WARN" in line and "landed_copies" in line for line in output), output[-20:]
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with duckdb.connect(str(warehouse_copy.warehouse), read_only=True) as connection:
         (removed,) = connection.execute(
             "select duplicate_rows_removed from main.mart_data_quality"
             " where table_name = 'circulation_event'"
@@ -336,25 +342,18 @@ def test_duplicate_events_are_removed_and_counted(
 
 
 def test_an_event_that_left_the_landing_fails_the_build(
-    built_warehouse: BuiltWarehouse, tmp_path: Path, dbt_paths
+    warehouse_copy: WarehouseCopy, dbt_paths
 ) -> None:
     """The event table is built incrementally: it keeps what it numbered. A landed file
     removed afterwards (not by the retention rule, whose rebuild numbers everything again)
     leaves events in the table that the landing no longer has; the build says so."""
-    landing = tmp_path / "landing"
-    shutil.copytree(built_warehouse.settings.landing_path, landing)
-    sorted((landing / "circulation_event").glob("*/*.parquet"))[0].unlink()
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(built_warehouse.path, warehouse)
-    settings = built_warehouse.settings.model_copy(
-        update={"landing": landing, "warehouse": warehouse}
-    )
+    warehouse_copy.event_batches()[0].unlink()
     output: list[str] = []
     with pytest.raises(WarehouseBuildError):
         run_dbt(
             ["build", "--select", "stg_lending_core__circulation_event",
              "assert_events_equal_the_landing"],
-            settings,
+            warehouse_copy.settings,
             log=output.append,
             **dbt_paths,
         )  # fmt: skip
