@@ -95,6 +95,13 @@ class Settings(BaseSettings):
         description="Months of circulation history that keep their patron keys; older "
         "events lose them (ingestion/retention.py), while the aggregates stay.",
     )
+    dbt_unit_tests: bool = Field(
+        default=True,
+        description="Whether a dbt build runs the project's unit tests (the models' SQL on "
+        "hand-made fixtures: the same answer whatever the landing holds). The nightly build "
+        "leaves them out by itself; the test suite turns them off for every build but the "
+        "shared world's first, so each unit test runs once per test run, not once per build.",
+    )
     duckdb_memory_limit: str = Field(
         default="",
         description="DuckDB's memory_limit for every dbt build (e.g. '4GB'); beyond it DuckDB "

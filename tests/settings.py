@@ -11,7 +11,9 @@ from bibbla.config import Settings
 
 def settings_under(root: Path, pseudonym_key: str, **overrides) -> Settings:
     """Settings whose data, landing and warehouse are under root/data and whose lending core
-    is root/operational.sqlite, unless overridden."""
+    is root/operational.sqlite, unless overridden. Their dbt builds leave the unit tests
+    out: those check the SQL on fixtures, whatever the landing holds, and run once per test
+    run in the shared world's first build (tests/world.py) and in the Spark test."""
     data = root / "data"
     values = {
         "env": "test",
@@ -20,6 +22,7 @@ def settings_under(root: Path, pseudonym_key: str, **overrides) -> Settings:
         "warehouse": data / "warehouse.duckdb",
         "operational_db": f"sqlite:///{root / 'operational.sqlite'}",
         "pseudonym_key": pseudonym_key,
+        "dbt_unit_tests": False,
         **overrides,
     }
     return Settings(**values)
@@ -39,6 +42,7 @@ def environment(
             "BIBBLA_WAREHOUSE": str(settings.warehouse_path),
             "BIBBLA_OPERATIONAL_DB": settings.operational_db_url,
             "BIBBLA_RETENTION_MONTHS": str(settings.retention_months),
+            "BIBBLA_DBT_UNIT_TESTS": str(settings.dbt_unit_tests).lower(),
         }
     )
     if settings.pseudonym_key is not None:

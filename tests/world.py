@@ -111,7 +111,8 @@ def build_world(root: Path, log: Callable[[str], None] = print) -> World:
     build_log: list[str] = []
     try:
         build_warehouse(
-            settings,
+            # the one build of a test run that runs dbt's unit tests (tests/settings.py)
+            settings.model_copy(update={"dbt_unit_tests": True}),
             log=build_log.append,
             target_path=root / "dbt-target",
             log_path=root / "dbt-logs",

@@ -80,6 +80,11 @@ def newest_tested_snapshot(warehouse: Path) -> date | None:
     return row[0] if row else None
 
 
+# dbt's selector for the unit tests, left out of nightly builds (and of every build when the
+# settings say so)
+UNIT_TESTS_EXCLUDED = ("--exclude", "test_type:unit")
+
+
 @dataclass(frozen=True)
 class NightlyBuild:
     """What makes an incremental build on a built warehouse a nightly one, for both ways of
@@ -93,7 +98,7 @@ class NightlyBuild:
 
     @property
     def arguments(self) -> list[str]:
-        return ["--exclude", "test_type:unit"] if self.since else []
+        return list(UNIT_TESTS_EXCLUDED) if self.since else []
 
     @property
     def environment(self) -> dict[str, str]:
@@ -226,6 +231,7 @@ def run_dbt(
     stopped (`dbt docs serve`). `project_dir` is a copy of the project to run instead
     (dagster-dbt writes one with a selector file for large selections).
     """
+    arguments = without_unit_tests_if_off(arguments, settings)
     env = dbt_environment(settings, target_path=target_path, log_path=log_path)
     env.update(extra_env or {})
     warehouse_folder = settings.warehouse_path.parent
@@ -256,6 +262,21 @@ def run_dbt(
                 f"dbt {arguments[0]} failed (exit code {code}); last output:\n{last}"
             )
     keep_parsed_project(target)
+
+
+def without_unit_tests_if_off(arguments: Sequence[str], settings: Settings) -> list[str]:
+    """A `dbt build` with the unit tests left out when the settings turn them off (dbt adds
+    up repeated --exclude options); other commands, and builds that already leave them
+    out, as given."""
+    arguments = list(arguments)
+    if (
+        settings.dbt_unit_tests
+        or not arguments
+        or arguments[0] != "build"
+        or UNIT_TESTS_EXCLUDED[1] in arguments
+    ):
+        return arguments
+    return [*arguments, *UNIT_TESTS_EXCLUDED]
 
 
 def landed_database_id(landing: Path) -> str | None:

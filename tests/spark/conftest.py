@@ -66,7 +66,8 @@ def spark_and_duckdb(tmp_path_factory: pytest.TempPathFactory) -> SparkAndDuckDB
     if (missing := spark_missing()) is not None:
         pytest.fail(f"BIBBLA_SPARK_TESTS is set but Spark cannot run: {missing}")
     root = tmp_path_factory.mktemp("spark")
-    settings = settings_under(root, KEY)
+    # the unit tests run on both engines here, as the DuckDB ones do in the world's build
+    settings = settings_under(root, KEY, dbt_unit_tests=True)
     operational_url = settings.operational_db_url
     env = environment(settings)
     built = SparkAndDuckDB(settings, spark_state(root / "spark"))

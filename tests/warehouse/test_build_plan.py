@@ -16,6 +16,7 @@ from warehouse.build import (
     NoEventsLanded,
     WarehouseBuildError,
     plan_build,
+    without_unit_tests_if_off,
 )
 
 LANDED_DATABASE = "11111111-1111-1111-1111-111111111111"
@@ -149,3 +150,20 @@ def test_a_selection_narrows_the_build(tmp_path: Path, select, selected) -> None
     _land(settings)
     plan = plan_build(settings, select=select)
     assert plan.arguments == ("build", "--select", *selected)
+
+
+def test_unit_tests_are_left_out_of_a_build_only_when_the_settings_say_so(tmp_path: Path) -> None:
+    on = _settings(tmp_path)
+    off = on.model_copy(update={"dbt_unit_tests": False})
+    assert on.dbt_unit_tests  # the default: a build runs them
+    build = ["build", "--full-refresh"]
+    assert without_unit_tests_if_off(build, on) == build
+    assert without_unit_tests_if_off(build, off) == [*build, "--exclude", "test_type:unit"]
+    # a nightly build leaves them out already; other commands have none to leave out
+    nightly = ["build", "--exclude", "test_type:unit"]
+    assert without_unit_tests_if_off(nightly, off) == nightly
+    assert without_unit_tests_if_off(["run", "--select", "fct_loans"], off) == [
+        "run",
+        "--select",
+        "fct_loans",
+    ]
