@@ -41,6 +41,7 @@ def _settings(root: Path) -> Settings:
         warehouse=root / "warehouse.duckdb",
         operational_db=f"sqlite:///{root / 'operational.sqlite'}",
         pseudonym_key=KEY,
+        dbt_unit_tests=False,  # they run once per test run (tests/settings.py)
     )
 
 

@@ -7,6 +7,8 @@
     checkout, transport_requested/_dispatched, hold_trapped/_ready/_fulfilled/_cancelled/
     _expired, transport_lost and item_withdrawn do not (a copy released from the hold shelf
     is not counted: the feed does not say whether it was shelved). -#}
+-- depends_on: {{ ref('stg_lending_core__circulation_event') }}
+-- depends_on: {{ ref('int_item_last_movement') }}
 with provenance as (
 
     select * from {{ ref('int_data_provenance') }}
@@ -19,19 +21,6 @@ as_of as (
         {{ advice_as_of('provenance') }} as advice_as_of,
         {{ add_months(advice_as_of('provenance'), -var('advice_idle_months')) }} as idle_since
     from provenance
-
-),
-
-item_events as (
-
-    select * from {{ ref('stg_lending_core__circulation_event') }}
-    where item_id is not null
-      and event_type in (
-          'item_added', 'checkin', 'transport_received', 'item_rehomed',
-          'checkout', 'transport_requested', 'transport_dispatched', 'transport_lost',
-          'hold_trapped', 'hold_ready', 'hold_fulfilled', 'hold_cancelled', 'hold_expired',
-          'item_withdrawn'
-      )
 
 ),
 
@@ -53,23 +42,19 @@ branches as (
 
 ),
 
+{#- The last day with events: each item's newest movement as int_item_last_movement keeps
+    it (built incrementally). A day given as advice_as_of may lie before later events:
+    then the newest movement on or before it, from the feed. -#}
 last_movement as (
 
-    select
-        item_id,
-        event_type,
-        case when event_type = 'transport_received' then to_branch_code else branch_code end
-            as branch_code
-    from (
-        select
-            item_events.*,
-            row_number() over (partition by item_events.item_id order by item_events.event_id desc)
-                as newest_first
-        from item_events
-        cross join as_of
-        where item_events.event_date <= as_of.advice_as_of
-    ) as ordered
-    where newest_first = 1
+    {% if var('advice_as_of') -%}
+    {{ newest_item_movement(
+        ref('stg_lending_core__circulation_event'),
+        where='event_date <= ' ~ date_literal(var('advice_as_of'))
+    ) }}
+    {%- else -%}
+    select * from {{ ref('int_item_last_movement') }}
+    {%- endif %}
 
 ),
 
@@ -93,7 +78,7 @@ idle as (
     cross join as_of
     inner join last_movement on last_movement.item_id = items.item_id
     left join lent_lately on lent_lately.item_id = items.item_id
-    where last_movement.event_type in ('item_added', 'checkin', 'transport_received', 'item_rehomed')
+    where last_movement.event_type in {{ shelf_event_types() }}
       and items.added_date <= as_of.idle_since
       and (items.left_stock_date is null or items.left_stock_date > as_of.advice_as_of)
       and lent_lately.item_id is null
