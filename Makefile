@@ -39,7 +39,7 @@ test: lint
 	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder)
 
 # The demo simulates the whole population over the default period (about 6.8 million
-# events; about 6 1/2 minutes of the demo's 10 on two free cores (measured 2026-12-07), and about 7 GB of memory at
+# events; about 6 3/4 minutes of the demo's 11 on two free cores (measured 2026-12-07), and about 5-7 GB of memory at
 # its peak, in the dbt build). `make demo DEMO_SCALE=0.25` simulates a quarter of it.
 DEMO_SCALE ?= 1.0
 DEMO_START ?= 2024-01-01
@@ -169,8 +169,8 @@ dagster: install
 # `test-spark` builds every model on DuckDB and on Spark (pyspark local mode, Java 17) from
 # one simulated landing, first in full and then incrementally, and compares every table row
 # for row (a few minutes). `bench` runs the benchmark suite at its smallest sizes and prints
-# one table of ratios (it aims at 15 minutes on two cores; measured at 41.7 on a loaded
-# machine: docs/scaling.md says where the time goes); `bench-full` runs it at the large
+# one table of ratios (it aims at 15 minutes on two cores: 14.2 on two quiet ones, 41.7 on a
+# loaded machine; docs/scaling.md says where the time goes); `bench-full` runs it at the large
 # volumes (several hours).
 # Results: benchmarks/results/<name>.json.
 .PHONY: install-scale test-spark bench bench-full
