@@ -41,11 +41,12 @@ from tests.spark.targets import dbt_command, spark_missing, spark_state, target_
 from warehouse.build import (
     DUCKDB_PATH_VARIABLE,
     PARTIAL_PARSE_CACHE,
+    UNIT_TESTS_EXCLUDED,
     keep_parsed_project,
     seed_parsed_project,
 )
 
-BUILD = ["build", "--exclude", "test_type:unit"]
+BUILD = ["build", *UNIT_TESTS_EXCLUDED]
 
 # What PostgreSQL lacks of the SQL that DuckDB and Spark share, given to it in the
 # benchmark's database rather than by changing the models: the type names `double` (and

@@ -20,7 +20,13 @@ from pathlib import Path
 import duckdb
 
 from bibbla.config import Settings
-from warehouse.build import Log, WarehouseBuildError, log_to_stderr, run_dbt
+from warehouse.build import (
+    UNIT_TESTS_EXCLUDED,
+    Log,
+    WarehouseBuildError,
+    log_to_stderr,
+    run_dbt,
+)
 
 ADVICE_MODELS = (
     "int_collection_idle_copies",
@@ -52,8 +58,7 @@ def give_advice(settings: Settings, as_of: date, *, log: Log = log_to_stderr) ->
             "build",
             "--select",
             *ADVICE_MODELS,
-            "--exclude",
-            "test_type:unit",
+            *UNIT_TESTS_EXCLUDED,
             "--vars",
             f"{{advice_as_of: '{as_of.isoformat()}'}}",
         ],

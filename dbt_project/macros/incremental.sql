@@ -11,11 +11,12 @@
     {{ return([column] if target.type == 'spark' else none) }}
 {%- endmacro %}
 
-{#- The highest event id already in an incremental fact: events above it are new. Ids
-    are gap-free and commit-ordered within one lending-core database (LANDING.md), and a
-    landing holds one database (warehouse/build.py rebuilds from scratch when it changes). -#}
-{% macro fact_watermark() -%}
-    (select coalesce(max(last_event_id), 0) from {{ this }})
+{#- The highest event id already in an incremental model (in its column `column`):
+    events above it are new. Ids are gap-free and commit-ordered within one lending-core
+    database (LANDING.md), and a landing holds one database (warehouse/build.py rebuilds
+    from scratch when it changes). -#}
+{% macro fact_watermark(column='last_event_id') -%}
+    (select coalesce(max({{ column }}), 0) from {{ this }})
 {%- endmacro %}
 
 {#- The CTEs that give a fact keyed by loan (hold) the events it is built from, ending in

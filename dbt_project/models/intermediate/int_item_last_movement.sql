@@ -26,6 +26,5 @@ with events as (
 
 {{ newest_item_movement(
     'events',
-    where=('event_id > (select coalesce(max(event_id), 0) from ' ~ this ~ ')')
-        if since_last_build else 'true'
+    where=('event_id > ' ~ fact_watermark('event_id')) if since_last_build else 'true'
 ) }}
