@@ -95,12 +95,14 @@ class Settings(BaseSettings):
         description="Months of circulation history that keep their patron keys; older "
         "events lose them (ingestion/retention.py), while the aggregates stay.",
     )
-    dbt_unit_tests: bool = Field(
-        default=True,
-        description="Whether a dbt build runs the project's unit tests (the models' SQL on "
-        "hand-made fixtures: the same answer whatever the landing holds). The nightly build "
-        "leaves them out by itself; the test suite turns them off for every build but the "
-        "shared world's first, so each unit test runs once per test run, not once per build.",
+    dbt_unit_tests: bool | None = Field(
+        default=None,
+        description="Whether a full dbt build runs the project's unit tests (the models' SQL "
+        "on hand-made fixtures: the same answer whatever the landing holds). Default: on in "
+        "`dev` and `test`, off in `demo` and `production`, as dbt's documentation advises "
+        "(static inputs need no production compute; `make test` and CI run them). The "
+        "nightly build leaves them out by itself; the test suite turns them off for every "
+        "build but the shared world's first, so each runs once per test run.",
     )
     duckdb_memory_limit: str = Field(
         default="",
@@ -125,10 +127,23 @@ class Settings(BaseSettings):
         description="KB's open library statistics (bibstat), for `bibbla ingest kb-fetch`.",
     )
 
+    @field_validator("dbt_unit_tests", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `BIBBLA_DBT_UNIT_TESTS=` (as in .env.example) means the environment's default
+        return None if value == "" else value
+
     @field_validator("data_dir", "reference_dir", mode="after")
     @classmethod
     def _absolute(cls, path: Path) -> Path:
         return path if path.is_absolute() else PROJECT_ROOT / path
+
+    @property
+    def runs_dbt_unit_tests(self) -> bool:
+        """dbt_unit_tests if set, else whether this is a development or test environment."""
+        if self.dbt_unit_tests is not None:
+            return self.dbt_unit_tests
+        return self.env in ("dev", "test")
 
     @property
     def operational_db_url(self) -> str:

@@ -42,7 +42,7 @@ def environment(
             "BIBBLA_WAREHOUSE": str(settings.warehouse_path),
             "BIBBLA_OPERATIONAL_DB": settings.operational_db_url,
             "BIBBLA_RETENTION_MONTHS": str(settings.retention_months),
-            "BIBBLA_DBT_UNIT_TESTS": str(settings.dbt_unit_tests).lower(),
+            "BIBBLA_DBT_UNIT_TESTS": str(settings.runs_dbt_unit_tests).lower(),
         }
     )
     if settings.pseudonym_key is not None:

@@ -270,7 +270,7 @@ def without_unit_tests_if_off(arguments: Sequence[str], settings: Settings) -> l
     out, as given."""
     arguments = list(arguments)
     if (
-        settings.dbt_unit_tests
+        settings.runs_dbt_unit_tests
         or not arguments
         or arguments[0] != "build"
         or UNIT_TESTS_EXCLUDED[1] in arguments

@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
@@ -154,6 +155,12 @@ class Simulation(Agenda, Visits, Vans, Stock):
             b.code: b.staffed_hours_per_week + 0.3 * b.staffless_hours_per_week + 1
             for b in self.lending_branches
         }
+        # Added up once, not on every draw of a home branch for a patron or a copy
+        # (choices() with plain weights adds them up each call; the draw is the same).
+        self.branch_cumulative_weight = {
+            municipality: list(accumulate(self.branch_weight[b.code] for b in branches))
+            for municipality, branches in self.branches_of.items()
+        }
         self.shelf: dict[str, list] = defaultdict(list)  # items by home branch, for browsing
         for item in self.state.items.values():
             self.shelf[item.home_branch_code].append(item)
@@ -283,7 +290,7 @@ class Simulation(Agenda, Visits, Vans, Stock):
 
     def _register(self, rng, municipality: str, band: str, day: date):
         branches = self.branches_of[municipality]
-        home = rng.choices(branches, [self.branch_weight[b.code] for b in branches])[0]
+        home = rng.choices(branches, cum_weights=self.branch_cumulative_weight[municipality])[0]
         person = self.people.person(rng, band, day)
         card = f"{municipality}-{len(self.state.patrons) + 1:07d}"
         return services.register_patron(

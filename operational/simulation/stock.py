@@ -59,7 +59,7 @@ class Stock:
         }
         for municipality in self.municipalities if buyers is None else buyers:
             branches = self.branches_of[municipality]
-            weights = [self.branch_weight[b.code] for b in branches]
+            cumulative = self.branch_cumulative_weight[municipality]
             for audience, ids in by_audience.items():
                 share = CHILDREN_SHARE if audience == Audience.CHILD else 1 - CHILDREN_SHARE
                 copies = allocate_copies(
@@ -70,7 +70,7 @@ class Stock:
                 )
                 for title_id, count in zip(ids, copies, strict=True):
                     for _ in range(count):
-                        branch = rng.choices(branches, weights)[0]
+                        branch = rng.choices(branches, cum_weights=cumulative)[0]
                         barcode = f"{municipality}{len(self.state.items) + 1:08d}"
                         item = services.add_item(
                             self.uow, self.clock, barcode, title_id, branch.code

@@ -155,7 +155,16 @@ def test_a_selection_narrows_the_build(tmp_path: Path, select, selected) -> None
 def test_unit_tests_are_left_out_of_a_build_only_when_the_settings_say_so(tmp_path: Path) -> None:
     on = _settings(tmp_path)
     off = on.model_copy(update={"dbt_unit_tests": False})
-    assert on.dbt_unit_tests  # the default: a build runs them
+    # Unset, they run where SQL is developed and tested, not in the demo or production
+    # (static fixtures: dbt's documentation advises against spending production compute)
+    assert on.dbt_unit_tests is None and on.runs_dbt_unit_tests  # env="test"
+    assert on.model_copy(update={"env": "dev"}).runs_dbt_unit_tests
+    for env in ("demo", "production"):
+        unset = on.model_copy(update={"env": env})
+        assert not unset.runs_dbt_unit_tests
+        assert unset.model_copy(update={"dbt_unit_tests": True}).runs_dbt_unit_tests
+    assert not off.runs_dbt_unit_tests
+    assert Settings(env="demo", dbt_unit_tests="").dbt_unit_tests is None  # as in .env.example
     build = ["build", "--full-refresh"]
     assert without_unit_tests_if_off(build, on) == build
     assert without_unit_tests_if_off(build, off) == [*build, "--exclude", "test_type:unit"]
