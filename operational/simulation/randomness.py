@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import random
 import zlib
+from bisect import bisect
+from collections.abc import Sequence
 from datetime import date
 from functools import cache
 
@@ -38,3 +40,12 @@ def day_rng(seed: int, day: date, purpose: str = "day") -> random.Random:
     """The random stream of one simulated day (seeding with a string is stable across
     Python processes, unlike hash())."""
     return random.Random(f"{seed}:{purpose}:{day.isoformat()}")
+
+
+def weighted_choice(rng: random.Random, population: Sequence, cumulative: Sequence[float]):
+    """What `rng.choices(population, cum_weights=cumulative)[0]` draws (the same number
+    taken from the stream, the same element), without its per-call checks and list: it
+    runs for every copy bought and every cardholder registered."""
+    return population[
+        bisect(cumulative, rng.random() * (cumulative[-1] + 0.0), 0, len(population) - 1)
+    ]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+from operational.simulation.collector import YOUNG_GENERATION_THRESHOLD
 from operational.simulation.simulator import DayReport, Simulation
 
 
@@ -65,12 +66,9 @@ def run_days(
     reports is in the database."""
     reports = []
     day = simulation.next_day()
-    # A simulated day makes no cyclic garbage (none found over 35 days at a quarter of
-    # the population), and what it keeps is frozen at its end: the collector's frequent
-    # young-generation passes (every 700 objects) would only walk live objects, some 8 %
-    # of the simulation's time. It still runs should a day leave 100 000 new containers.
+    # Rare collections, and what each day keeps frozen at its end (collector.py).
     threshold = gc.get_threshold()
-    gc.set_threshold(100_000, *threshold[1:])
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *threshold[1:])
     try:
         while day <= last_day:
             began = time.perf_counter()
@@ -78,8 +76,6 @@ def run_days(
             stopping = day == last_day or (stop is not None and stop.requested)
             if stopping:
                 simulation.wait_written()  # the last day counts until it is stored
-            # The lending core's state is hundreds of thousands of long-lived objects;
-            # keep the cyclic garbage collector from walking them all again and again.
             gc.freeze()
             reports.append(report)
             if on_day is not None:

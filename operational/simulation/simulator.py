@@ -13,7 +13,6 @@ residents get cards, its libraries copies, on that day and not before (`_admit`)
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -43,6 +42,7 @@ from operational.simulation.behaviour import (
 from operational.simulation.calendar import at
 from operational.simulation.calibration import CHILD_BAND, Population, Target, load_targets
 from operational.simulation.collection_moves import CollectionMove, MovesDone, copies_to_move
+from operational.simulation.collector import rare_collections
 from operational.simulation.patrons import (
     MEAN_MEMBERSHIP_YEARS,
     PeopleFactory,
@@ -51,7 +51,7 @@ from operational.simulation.patrons import (
     solve_activity_location,
     visits_per_year,
 )
-from operational.simulation.randomness import day_rng
+from operational.simulation.randomness import day_rng, weighted_choice
 from operational.simulation.stock import Stock
 from operational.simulation.vans import Vans
 from operational.simulation.visits import Visits
@@ -124,8 +124,8 @@ class Simulation(Agenda, Visits, Vans, Stock):
         # The day's writes go to a writer process, which stores one day while this
         # process simulates the next (adapters/batch_writer.py).
         writer = BackgroundWriter(engine) if can_run_in_background(engine) else None
-        self.state = MemoryState(engine, writer)
-        gc.freeze()  # loaded once and kept: not garbage the collector needs to walk
+        with rare_collections():  # loaded once and kept: nothing for the collector
+            self.state = MemoryState(engine, writer)
         self.uow = BatchUnitOfWork(self.state)
         self.clock = SimulatedClock(at(parameters.start, 6))
         self.consortium = self.state.consortium
@@ -225,7 +225,8 @@ class Simulation(Agenda, Visits, Vans, Stock):
         for move in collection_moves:  # unknown branches: said now, not on the day
             simulation.consortium.lending_branch(move.from_branch_code, field="from_branch_code")
             simulation.consortium.lending_branch(move.to_branch_code, field="to_branch_code")
-        simulation._populate(progress)
+        with rare_collections():  # the consortium's first state is kept, not garbage
+            simulation._populate(progress)
         return simulation
 
     @classmethod
@@ -290,7 +291,7 @@ class Simulation(Agenda, Visits, Vans, Stock):
 
     def _register(self, rng, municipality: str, band: str, day: date):
         branches = self.branches_of[municipality]
-        home = rng.choices(branches, cum_weights=self.branch_cumulative_weight[municipality])[0]
+        home = weighted_choice(rng, branches, self.branch_cumulative_weight[municipality])
         person = self.people.person(rng, band, day)
         card = f"{municipality}-{len(self.state.patrons) + 1:07d}"
         return services.register_patron(

@@ -23,6 +23,7 @@ from operational.simulation.catalogue import (
     make_titles,
     title_weight,
 )
+from operational.simulation.randomness import weighted_choice
 
 
 class Stock:
@@ -70,7 +71,7 @@ class Stock:
                 )
                 for title_id, count in zip(ids, copies, strict=True):
                     for _ in range(count):
-                        branch = rng.choices(branches, cum_weights=cumulative)[0]
+                        branch = weighted_choice(rng, branches, cumulative)
                         barcode = f"{municipality}{len(self.state.items) + 1:08d}"
                         item = services.add_item(
                             self.uow, self.clock, barcode, title_id, branch.code
