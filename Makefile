@@ -48,15 +48,17 @@ DEMO_END ?= 2026-10-31
 demo: install
 	@echo "==> creating a new lending-core database with the reference data"
 	$(BIN)/bibbla db init --reset
-	@# While the simulator runs, at the lowest priority (nice 19), so that they only take
-	@# what the simulator and its writer process leave of the two cores (given an equal
-	@# share, the report bundler halved the simulator's speed while it ran):
-	@# - what needs no data: the report site's Node packages and compiled bundles, and dbt's
-	@#   parsed manifest, so the pipeline's report step only prerenders and its load does
-	@#   not parse (data/demo-prepare.log);
+	@# While the simulator runs:
+	@# - what needs no data, at the lowest priority (nice 19), so that it only takes what
+	@#   the simulator and its writer process leave of the two cores (given an equal share,
+	@#   the report bundler halved the simulator's speed while it ran): the report site's
+	@#   Node packages and compiled bundles, and dbt's parsed manifest, so the pipeline's
+	@#   report step only prerenders and its load does not parse (data/demo-prepare.log);
 	@# - the events the simulator has written so far, landed once a minute as a nightly run
 	@#   lands a live lending core's (each run reads only committed days), so the pipeline
-	@#   lands only the last minute's (data/demo-landing.log). The first run starts a new
+	@#   lands only the last minute's (data/demo-landing.log). Not niced: a run holds one
+	@#   read transaction, and while it does SQLite cannot checkpoint its write-ahead log
+	@#   (niced, the runs took minutes and the log grew to 2.5 GB). The first run starts a new
 	@#   landing (--full-refresh: an earlier demo's landing of the database that `db init
 	@#   --reset` replaced is moved to landing/_superseded/, not mixed with this one).
 	@echo "==> simulating $(DEMO_START) to $(DEMO_END) at scale $(DEMO_SCALE) (simulated data);"
@@ -69,7 +71,7 @@ demo: install
 	  { refresh=--full-refresh; seconds=60; \
 	    while kill -0 $$simulate 2>/dev/null; do \
 	      if [ $$seconds -ge 60 ]; then \
-	        BIBBLA_ENV=$${BIBBLA_ENV:-demo} nice -n 19 $(BIN)/bibbla ingest events $$refresh || exit 1; \
+	        BIBBLA_ENV=$${BIBBLA_ENV:-demo} $(BIN)/bibbla ingest events $$refresh || exit 1; \
 	        refresh=; seconds=0; \
 	      fi; \
 	      sleep 1; seconds=$$((seconds + 1)); \

@@ -68,12 +68,12 @@ def _duplicate(copy: Copy) -> str:
     day = copy.landing / "circulation_event" / "date=2023-12-31"  # before the first event
     day.mkdir()
     shutil.copy2(original, day / original.name)
-    return "to_be_unique(column=id)"
+    return "to_be_between(column=copies"
 
 
 def _reverse(copy: Copy) -> str:
     rewrite(current_file(copy, "circulation_event"), lambda f: f.reverse())
-    return "column_B=previous_id_in_file"
+    return "to_be_in_set(column=increasing"
 
 
 def _outside_range(copy: Copy) -> str:
@@ -87,11 +87,34 @@ def _outside_range(copy: Copy) -> str:
 
 def _lost(copy: Copy) -> str:
     rewrite(current_file(copy, "circulation_event"), lambda f: f.slice(1))
-    return "table_row_count_to_equal"
+    return "sum_to_be_between(column=rows"
+
+
+def _repeated_in_its_file(copy: Copy) -> str:
+    # the file's last event once more at its end: the ids no longer increase, and one is
+    # there twice (a landing's files are checked as written, before de-duplication)
+    rewrite(current_file(copy, "circulation_event"), lambda f: pl.concat([f, f.tail(1)]))
+    return "to_be_between(column=copies"
+
+
+def _beyond_the_watermark(copy: Copy) -> str:
+    # the last event's id raised past the feed's watermark (and so past its batch's range)
+    rewrite(
+        current_file(copy, "circulation_event"),
+        lambda f: f.with_columns(
+            pl.when(pl.int_range(pl.len()) == pl.len() - 1)
+            .then(pl.col("id") + 10**9)
+            .otherwise(pl.col("id"))
+            .alias("id")
+        ),
+    )
+    return "to_be_between(column=last_id"
 
 
 @pytest.mark.parametrize(
-    "breaks", [_duplicate, _reverse, _outside_range, _lost], ids=lambda f: f.__name__[1:]
+    "breaks",
+    [_duplicate, _reverse, _outside_range, _lost, _repeated_in_its_file, _beyond_the_watermark],
+    ids=lambda f: f.__name__[1:],
 )
 def test_event_ids_unique_and_increasing(pipeline_copy: Copy, breaks) -> None:
     expectation = breaks(pipeline_copy)
