@@ -8,10 +8,13 @@ one: SQLite's and the driver's work then runs on another core instead of between
 simulated days. Python's sqlite3 releases the GIL for every row it steps, so a writer
 *thread* would wait for the GIL once a row; a process does not.
 
-At most one batch is in flight: `write` first collects the previous batch's outcome, and
-raises the writer's error if that batch was not written. After an error nothing more is
-written (the database keeps whole batches only); the caller's in-memory state is then
-ahead of the database and must be reloaded from it.
+At most two batches are in flight (`IN_FLIGHT`): `write` first collects the outcome of the
+oldest batch when two are, and raises the writer's error if that batch was not written. A
+second batch in the pipe lets the writer go on at once when it has been slowed down for a
+while (another process reading the database, or busy beside it), rather than the caller
+waiting for every single batch. After an error nothing more is written (the database
+keeps whole batches only; a batch still in the pipe is dropped with the writer); the
+caller's in-memory state is then ahead of the database and must be reloaded from it.
 
 The child ignores Ctrl-C from its start (the terminal sends it to the whole process group;
 the parent decides when to stop and waits for the batch in flight), dies with its process
@@ -122,12 +125,16 @@ class WriterFailed(RuntimeError):
     """The background writer could not write a batch (its traceback is in the message)."""
 
 
+# Batches handed to the writer process and not yet answered, at most (see above).
+IN_FLIGHT = 2
+
+
 class BackgroundWriter:
-    """Writes batches in a child process, one batch in flight at a time."""
+    """Writes batches in a child process, at most IN_FLIGHT of them in flight at a time."""
 
     def __init__(self, engine: Engine):
         self.url = engine.url.render_as_string(hide_password=False)
-        self._pending = False
+        self._pending = 0
         self._failed: BaseException | None = None
         self._finalizer: weakref.finalize | None = None
         # Started now, so that its imports overlap whatever the caller does next.
@@ -151,37 +158,46 @@ class BackgroundWriter:
         return process
 
     def write(self, batch: Batch) -> None:
-        self.wait()
+        self._raise_if_failed()
+        while self._pending >= IN_FLIGHT:
+            self._collect_one()
         if self._process is None:
             self._process = self._start()
+        self._pending += 1  # from here on a reply (or its absence) says what became of it
         try:
             _send(self._process.stdin, batch)
         except (BrokenPipeError, OSError):
-            self._pending = True  # the reason comes with the reply (or its absence)
-            self.wait()
+            self.wait()  # the writer's reason, if it gave one
             raise
-        self._pending = True
 
     def wait(self) -> None:
         """Wait until every batch handed over is written; raise the writer's error if one
         was not."""
+        self._raise_if_failed()
+        while self._pending:
+            self._collect_one()
+
+    def _raise_if_failed(self) -> None:
         if self._failed is not None:
             raise WriterFailed("an earlier batch was not written") from self._failed
-        if not self._pending:
-            return
-        self._pending = False
+
+    def _collect_one(self) -> None:
+        """The outcome of the oldest batch in flight; raises if it was not written."""
+        self._pending -= 1
         try:
             outcome, detail = _receive(self._process.stdout)
         except (EOFError, pickle.UnpicklingError, OSError) as error:
             code = self._process.wait()
+            self._pending = 0  # the writer is gone, and with it whatever was in the pipe
             self._failed = WriterFailed(f"the batch writer stopped (exit status {code})")
             raise self._failed from error
         if outcome != "ok":
+            self._pending = 0  # the writer stops after a failed batch (serve)
             self._failed = detail
             raise detail
 
     def close(self) -> None:
-        """Wait for the batch in flight, then stop the writer process."""
+        """Wait for the batches in flight, then stop the writer process."""
         try:
             if self._failed is None:
                 self.wait()

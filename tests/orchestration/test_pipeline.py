@@ -126,12 +126,17 @@ def test_a_duplicated_event_fails_the_id_check_and_nothing_is_built_on_it(
     id_check = checks[(landing_key("circulation_event"), "event_ids_unique_and_increasing")]
     assert not id_check.passed
     failing = id_check.metadata["failing_values"].value
-    unique = next(f for f in failing if "to_be_unique(column=id)" in f["expectation"])
+    unique = next(f for f in failing if "to_be_between(column=copies" in f["expectation"])
     assert unique["unexpected_count"] > 0
     duplicated_ids = {int(row["id"]) for row in unique["failing"]}
     with duckdb.connect() as connection:
         ids_in_file = {row[0] for row in connection.sql(f"select id from '{original}'").fetchall()}
     assert duplicated_ids <= ids_in_file
+    # each failing id names the two files that hold it
+    landed = pipeline_copy.landing
+    both = {str(original.relative_to(landed)), str((other_day / original.name).relative_to(landed))}
+    assert all(int(row["copies"]) == 2 for row in unique["failing"])
+    assert all(set(row["files"].split(", ")) == both for row in unique["failing"])
 
     # Nothing downstream was built on it: the dbt step, the mart checks and the docs were
     # skipped, and the warehouse file was not touched.

@@ -98,6 +98,30 @@ def test_a_batch_it_cannot_write_is_reported_and_nothing_after_it_is_written(ini
     assert _count(engine, tables.title) == 1
 
 
+def test_a_batch_behind_a_failed_one_in_the_pipe_is_not_written(initialised):
+    engine = initialised
+    state = MemoryState(engine, BackgroundWriter(engine))
+    _a_day(state, 0)
+    state.flush()
+    state.wait()
+    with engine.begin() as c:  # another writer moves the feed on
+        c.execute(
+            update(tables.feed_counter)
+            .where(tables.feed_counter.c.name == FEED)
+            .values(last_id=tables.feed_counter.c.last_id + 1)
+        )
+    _a_day(state, 1)
+    state.flush()  # refused by the writer, which then stops
+    _a_day(state, 2)
+    state.flush()  # handed over behind it (two in flight), before the refusal is known
+    with pytest.raises(errors.Conflict, match="another writer"):
+        state.wait()
+    with pytest.raises(WriterFailed):
+        state.wait()
+    state.close()
+    assert _count(engine, tables.title) == 1  # neither day 1 nor day 2
+
+
 def test_ctrl_c_at_the_terminal_does_not_stop_the_writer(initialised):
     engine = initialised
     writer = BackgroundWriter(engine)
