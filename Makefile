@@ -39,8 +39,9 @@ test: lint
 	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder)
 
 # The demo simulates the whole population over the default period (about 6.8 million
-# events; about 6 3/4 minutes of the demo's 11 on two free cores (measured 2026-12-07), and about 5-7 GB of memory at
-# its peak, in the dbt build). `make demo DEMO_SCALE=0.25` simulates a quarter of it.
+# events; about 5 minutes of the demo's 7 1/2 on two free cores (measured 2026-12-08,
+# docs/scaling.md), and about 5-7 GB of memory at its peak, in the dbt build).
+# `make demo DEMO_SCALE=0.25` simulates a quarter of it.
 DEMO_SCALE ?= 1.0
 DEMO_START ?= 2024-01-01
 DEMO_END ?= 2026-10-31
