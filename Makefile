@@ -39,7 +39,7 @@ test: lint
 	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder)
 
 # The demo simulates the whole population over the default period (about 6.8 million
-# events; about 5 minutes of the demo's 7 1/2 on two free cores (measured 2026-12-08,
+# events; 5 to 6 minutes of the demo's 7 1/2 to 9 on two free cores (measured 2026-12-08,
 # docs/scaling.md), and about 5-7 GB of memory at its peak, in the dbt build).
 # `make demo DEMO_SCALE=0.25` simulates a quarter of it.
 DEMO_SCALE ?= 1.0
@@ -50,23 +50,25 @@ demo: install
 	@echo "==> creating a new lending-core database with the reference data"
 	$(BIN)/bibbla db init --reset
 	@# While the simulator runs:
-	@# - what needs no data, at the lowest priority (nice 19), so that it only takes what
-	@#   the simulator and its writer process leave of the two cores (given an equal share,
-	@#   the report bundler halved the simulator's speed while it ran): the report site's
+	@# - what needs no data, under Linux's idle scheduling class (chrt --idle: it runs only
+	@#   on a core nothing else wants), so that it only takes what the simulator and its
+	@#   writer process leave of the two cores (given an equal share, the report bundler
+	@#   halved the simulator's speed while it ran; at nice 19 it still cost the simulated
+	@#   days 335-342 s against 277 s in two of three runs): the report site's
 	@#   Node packages and compiled bundles, and dbt's parsed manifest, so the pipeline's
 	@#   report step only prerenders and its load does not parse (data/demo-prepare.log);
 	@# - the events the simulator has written so far, landed once a minute as a nightly run
 	@#   lands a live lending core's (each run reads only committed days), so the pipeline
 	@#   lands only the last minute's (data/demo-landing.log). Not niced: a run holds one
 	@#   read transaction, and while it does SQLite cannot checkpoint its write-ahead log
-	@#   (niced, the runs took minutes and the log grew to 2.5 GB). The first run starts a new
+	@#   (at nice 19 the runs took minutes and the log grew to 2.5 GB). The first run starts a new
 	@#   landing (--full-refresh: an earlier demo's landing of the database that `db init
 	@#   --reset` replaced is moved to landing/_superseded/, not mixed with this one).
 	@echo "==> simulating $(DEMO_START) to $(DEMO_END) at scale $(DEMO_SCALE) (simulated data);"
 	@echo "    meanwhile preparing the report site and dbt (data/demo-prepare.log) and landing"
 	@echo "    the events written so far (data/demo-landing.log)"
 	@mkdir -p data
-	@nice -n 19 sh -c '$(BIN)/bibbla reports prepare && BIBBLA_ENV=$${BIBBLA_ENV:-demo} $(BIN)/bibbla pipeline prepare' \
+	@chrt --idle 0 sh -c '$(BIN)/bibbla reports prepare && BIBBLA_ENV=$${BIBBLA_ENV:-demo} $(BIN)/bibbla pipeline prepare' \
 	    > data/demo-prepare.log 2>&1 & prepare=$$!; \
 	  $(BIN)/bibbla simulate --start $(DEMO_START) --end $(DEMO_END) --scale $(DEMO_SCALE) --seed 42 & simulate=$$!; \
 	  { refresh=--full-refresh; seconds=60; \
