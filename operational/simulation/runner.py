@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from operational.simulation.collector import YOUNG_GENERATION_THRESHOLD
+from operational.simulation.collector import rare_collections
 from operational.simulation.simulator import DayReport, Simulation
 
 
@@ -66,24 +66,21 @@ def run_days(
     reports is in the database."""
     reports = []
     day = simulation.next_day()
-    # Rare collections, and what each day keeps frozen at its end (collector.py).
-    threshold = gc.get_threshold()
-    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *threshold[1:])
     try:
-        while day <= last_day:
-            began = time.perf_counter()
-            report = simulation.simulate_day(day)
-            stopping = day == last_day or (stop is not None and stop.requested)
-            if stopping:
-                simulation.wait_written()  # the last day counts until it is stored
-            gc.freeze()
-            reports.append(report)
-            if on_day is not None:
-                on_day(report, time.perf_counter() - began)
-            if stopping or (stop is not None and stop.requested):
-                break
-            day += timedelta(days=1)
+        with rare_collections():  # and what each day keeps frozen at its end
+            while day <= last_day:
+                began = time.perf_counter()
+                report = simulation.simulate_day(day)
+                stopping = day == last_day or (stop is not None and stop.requested)
+                if stopping:
+                    simulation.wait_written()  # the last day counts until it is stored
+                gc.freeze()
+                reports.append(report)
+                if on_day is not None:
+                    on_day(report, time.perf_counter() - began)
+                if stopping or (stop is not None and stop.requested):
+                    break
+                day += timedelta(days=1)
     finally:
-        gc.set_threshold(*threshold)
         simulation.close()
     return reports

@@ -73,6 +73,15 @@ def test_the_writer_process_writes_what_the_process_itself_would(engine, tmp_pat
     reference.dispose()
 
 
+def _another_writer_moves_the_feed_on(engine) -> None:
+    with engine.begin() as c:
+        c.execute(
+            update(tables.feed_counter)
+            .where(tables.feed_counter.c.name == FEED)
+            .values(last_id=tables.feed_counter.c.last_id + 1)
+        )
+
+
 def test_a_batch_it_cannot_write_is_reported_and_nothing_after_it_is_written(initialised):
     engine = initialised
     state = MemoryState(engine, BackgroundWriter(engine))
@@ -80,12 +89,7 @@ def test_a_batch_it_cannot_write_is_reported_and_nothing_after_it_is_written(ini
     state.flush()
     state.wait()
     written = _count(engine, tables.circulation_event)
-    with engine.begin() as c:  # another writer moves the feed on
-        c.execute(
-            update(tables.feed_counter)
-            .where(tables.feed_counter.c.name == FEED)
-            .values(last_id=tables.feed_counter.c.last_id + 1)
-        )
+    _another_writer_moves_the_feed_on(engine)
     _a_day(state, 1)
     state.flush()  # handed over: the refusal comes with the writer's answer
     with pytest.raises(errors.Conflict, match="another writer"):
@@ -104,12 +108,7 @@ def test_a_batch_behind_a_failed_one_in_the_pipe_is_not_written(initialised):
     _a_day(state, 0)
     state.flush()
     state.wait()
-    with engine.begin() as c:  # another writer moves the feed on
-        c.execute(
-            update(tables.feed_counter)
-            .where(tables.feed_counter.c.name == FEED)
-            .values(last_id=tables.feed_counter.c.last_id + 1)
-        )
+    _another_writer_moves_the_feed_on(engine)
     _a_day(state, 1)
     state.flush()  # refused by the writer, which then stops
     _a_day(state, 2)
