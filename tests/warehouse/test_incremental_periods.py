@@ -23,8 +23,9 @@ import pytest
 
 from bibbla.config import Settings
 from ingestion.pipeline import ingest
+from tests.settings import environment, settings_under
 from tests.spark.equality import _same, _sort_key
-from tests.world import KEY, environment
+from tests.world import KEY
 from warehouse.build import build_warehouse, run_dbt
 
 BIBBLA = str(Path(sys.executable).with_name("bibbla"))
@@ -34,15 +35,7 @@ BUILD_STATE_MODELS = {"int_rebuilt_years", "int_fact_month_fingerprints"}
 
 
 def _settings(root: Path) -> Settings:
-    return Settings(
-        env="test",
-        data_dir=root,
-        landing=root / "landing",
-        warehouse=root / "warehouse.duckdb",
-        operational_db=f"sqlite:///{root / 'operational.sqlite'}",
-        pseudonym_key=KEY,
-        dbt_unit_tests=False,  # they run once per test run (tests/settings.py)
-    )
+    return settings_under(root, KEY)
 
 
 def _bibbla(arguments: list[str], settings: Settings) -> None:
