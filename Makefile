@@ -39,8 +39,8 @@ test: lint
 	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder)
 
 # The demo simulates the whole population over the default period (about 6.8 million
-# events; 5 to 6 minutes of the demo's 7 1/2 to 9 on two free cores (measured 2026-12-08,
-# docs/scaling.md), and about 5-7 GB of memory at its peak, in the dbt build).
+# events; 3 1/2 to 6 minutes of the demo's 6 to 9 on two free cores, by the machine
+# (measured 2026-12-08, docs/scaling.md), and about 5-7 GB of memory at its peak, in the dbt build).
 # `make demo DEMO_SCALE=0.25` simulates a quarter of it.
 DEMO_SCALE ?= 1.0
 DEMO_START ?= 2024-01-01

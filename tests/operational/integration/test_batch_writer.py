@@ -109,10 +109,18 @@ def test_a_batch_behind_a_failed_one_in_the_pipe_is_not_written(initialised):
     state.flush()
     state.wait()
     _another_writer_moves_the_feed_on(engine)
-    _a_day(state, 1)
-    state.flush()  # refused by the writer, which then stops
-    _a_day(state, 2)
-    state.flush()  # handed over behind it (two in flight), before the refusal is known
+    # The writer is held still while both batches go into its pipe: otherwise it may
+    # refuse the first and stop before the second is handed over (then the handing over
+    # finds the pipe closed and reports the refusal itself, and nothing was behind it).
+    writer = state.writer._process.pid
+    os.kill(writer, signal.SIGSTOP)
+    try:
+        _a_day(state, 1)
+        state.flush()  # to be refused by the writer, which then stops
+        _a_day(state, 2)
+        state.flush()  # handed over behind it (two in flight), before the refusal is known
+    finally:
+        os.kill(writer, signal.SIGCONT)
     with pytest.raises(errors.Conflict, match="another writer"):
         state.wait()
     with pytest.raises(WriterFailed):
