@@ -4,7 +4,8 @@
                                    [--no-postgres]
 
 `make bench` runs it at the smallest sizes that still say something, in at most 15 minutes
-on two cores: the lending API, catalogue search, the simulator, extraction, the nightly run
+on two cores: the lending API (and FastAPI's path alone, sync against async), catalogue
+search, the simulator, extraction, the nightly run
 and the DuckDB warehouse scaling, three runs each. `make bench-full` (`--full`) runs them
 at the large volumes (1, 4 and 16 times the consortium's yearly volume, three full-scale
 years for the nightly run; several hours), adds PostgreSQL and Spark to the warehouse scaling, `make
@@ -32,6 +33,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # name -> (arguments for `make bench`, arguments for `make bench-full`); None: not run
 SUITE: dict[str, tuple[list[str] | None, list[str]]] = {
     "lending_api": (["--seconds", "4", "--runs", "3"], ["--seconds", "10", "--runs", "5"]),
+    # FastAPI's request path alone, sync against async (issue 18's choice), no database
+    "sync_async": (["--seconds", "4", "--runs", "3"], ["--seconds", "10", "--runs", "5"]),
     # catalogue search through the visitors' web on 500 000 titles, against a LIKE scan
     "search": (
         ["--titles", "500000", "--seconds", "6", "--runs", "3"],
