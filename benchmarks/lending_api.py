@@ -59,7 +59,9 @@ def _prepare(url: str, clients: int) -> tuple[dict, list[list[str]], list[str]]:
     return {"Authorization": f"Bearer {secret}"}, barcodes, cards
 
 
-def _load(base: str, headers: dict, seconds: float, job: str, cards, barcodes, during=None) -> dict:
+def run_load(
+    base: str, headers: dict, seconds: float, job: str, cards, barcodes, during=None
+) -> dict:
     """One round of `job` ("read" or "circulation") by the load generator in its own
     process (lending_load.py); its answer, with the CPU it used. during() runs meanwhile."""
     spec = {
@@ -229,7 +231,7 @@ def measure(backend: str, url: str, args) -> list[Measurement]:
                 profile = partial(
                     _profile, server, args.seconds, args.profile, f"{backend}-reads", facts
                 )
-            read = _load(base, headers, args.seconds, "read", cards, barcodes, profile)
+            read = run_load(base, headers, args.seconds, "read", cards, barcodes, profile)
             _summarise_profile(args.profile, f"{backend}-reads", read, facts)
             baseline.values.append(read["requests"] / read["wall_seconds"])
             read_p99.values.append(1000 * _percentile(read["latencies"], 0.99))
@@ -237,7 +239,7 @@ def measure(backend: str, url: str, args) -> list[Measurement]:
             if last and args.profile:
                 profile = partial(_profile, server, args.seconds, args.profile, backend, facts)
             cpu_before = _cpu(server, url)
-            lent = _load(base, headers, args.seconds, "circulation", cards, barcodes, profile)
+            lent = run_load(base, headers, args.seconds, "circulation", cards, barcodes, profile)
             cpu = _cpu_per_request(cpu_before, _cpu(server, url), lent["requests"])
             server_cpu.values.append(cpu["server"])
             database_cpu.values.append(cpu["database"])

@@ -24,14 +24,11 @@ takes each server's CPU per answered request from psutil.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel
@@ -152,31 +149,14 @@ class Server:
 
 
 def _load(server: Server, seconds: float, clients: int) -> dict:
-    """One run of the load generator against the server; its result and the server's CPU."""
-    spec = {
-        "base": server.base,
-        "headers": {"Authorization": f"Bearer {TOKEN}"},
-        "seconds": seconds,
-        "job": "read",
-        "cards": [""] * clients,
-        "barcodes": [],
-    }
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
-        json.dump(spec, file)
-    try:
-        before = server.cpu_seconds()
-        done = subprocess.run(
-            [sys.executable, "-m", "benchmarks.lending_load", file.name],
-            capture_output=True,
-            text=True,
-        )
-        used = server.cpu_seconds() - before
-    finally:
-        Path(file.name).unlink()
-    if done.returncode != 0:
-        raise RuntimeError(f"the load generator failed:\n{done.stderr}")
-    result = json.loads(done.stdout)
-    return {**result, "server_cpu_seconds": used}
+    """One run of the API benchmark's load generator against the server (reads, with the
+    bearer token); its result and the server's CPU."""
+    from benchmarks.lending_api import run_load
+
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    before = server.cpu_seconds()
+    result = run_load(server.base, headers, seconds, "read", [""] * clients, [])
+    return {**result, "server_cpu_seconds": server.cpu_seconds() - before}
 
 
 def main() -> None:
